@@ -1,0 +1,46 @@
+/** Running the real kubectl against a simulated cluster; tests skip with a reason where it is absent. */
+import { execFile } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** The kubectl binary: $KUBECTL, else the first `kubectl` on PATH, else /usr/bin/kubectl; null when none. */
+export function findKubectl(): string | null {
+  const candidates = [process.env.KUBECTL, ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'kubectl')), '/usr/bin/kubectl'];
+  for (const c of candidates) {
+    if (!c) continue;
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** `{ skip: reason }` for node:test when kubectl is missing, else `{}`. */
+export function kubectlOrSkip(): { skip?: string } {
+  return findKubectl() ? {} : { skip: 'kubectl not found (set $KUBECTL or install it at /usr/bin/kubectl)' };
+}
+
+/** Result of one kubectl run. */
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs kubectl with a private cache folder (removed afterwards) so tests leave nothing in ~/.kube. */
+export function kubectl(kubeconfig: string, args: string[], timeoutMs = 30_000): Promise<KubectlResult> {
+  const bin = findKubectl();
+  if (!bin) throw new Error('kubectl not found');
+  const cache = mkdtempSync(join(tmpdir(), 'kport-kubectl-cache-'));
+  return new Promise((resolve) => {
+    execFile(bin, [`--kubeconfig=${kubeconfig}`, `--cache-dir=${cache}`, ...args], { timeout: timeoutMs, env: { ...process.env, KUBECONFIG: kubeconfig } }, (err, stdout, stderr) => {
+      rmSync(cache, { recursive: true, force: true });
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
