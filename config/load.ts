@@ -1,0 +1,245 @@
+/**
+ * Loading kport.yaml: text → YAML → schema → resolution → cross-session checks, collecting every problem on the
+ * way and placing it in the file. Also the check of one entry on its own, for sessions added over RPC.
+ */
+import { dirname, resolve } from 'node:path';
+import { clashingBinds, duplicateNames, type Claim, type NameClaim } from './conflicts.js';
+import { error, formatPath, quote, warning, type PathSegment, type Problem } from './issues.js';
+import { readKubeconfig, type KubeconfigView } from './kubeconfig.js';
+import { expandPath, kubeconfigFromEnv } from './paths.js';
+import { readText } from './read.js';
+import { checkDefaults, defaultsFrom, resolveForward, resolveProxy, type Resolved, type ResolveBase } from './resolve.js';
+import {
+  fileSchema,
+  forwardSchema,
+  proxySchema,
+  type RawDefaults,
+  type RawFile,
+  type RawForward,
+  type RawProxy,
+} from './schema.js';
+import { isMapping, KPORT_YAML_LIMITS, parseYaml, type Locate } from './source.js';
+import type { ConfigEnv, ConfigIssue, DesiredState, LoadResult, SessionSpec } from './types.js';
+import { validate, type Validated } from './validate.js';
+
+export { defaultConfigPath } from './paths.js';
+
+/** Reads and loads a kport.yaml; a file that cannot be read is an error naming it. */
+export async function loadConfigFile(file: string, env: ConfigEnv): Promise<LoadResult> {
+  const absolute = resolve(env.cwd, file);
+  const text = await readText(absolute, KPORT_YAML_LIMITS);
+  if (!text.ok) return finish([error([], text.message)], null, file, null);
+  return loadText(text.value, file, absolute, env);
+}
+
+/** Loads kport.yaml text; `file` names it in issues and anchors relative paths (null: the working directory). */
+export async function loadConfigText(text: string, file: string | null, env: ConfigEnv): Promise<LoadResult> {
+  return loadText(text, file, file === null ? null : resolve(env.cwd, file), env);
+}
+
+async function loadText(text: string, shown: string | null, absolute: string | null, env: ConfigEnv): Promise<LoadResult> {
+  const parsed = parseYaml(text, KPORT_YAML_LIMITS);
+  if (!parsed.ok) return finish(parsed.problems, null, shown, null);
+  const { state, problems } = await resolveFile(parsed.value ?? {}, absolute, env);
+  return finish([...parsed.warnings, ...problems], state, shown, parsed.locate);
+}
+
+/** The parts of a file that validated, each entry with its path. */
+interface Sections {
+  kubeconfig: RawFile['kubeconfig'];
+  defaults: RawDefaults | null | undefined;
+  forwards: Array<{ raw: RawForward; at: PathSegment[] }>;
+  proxies: Array<{ raw: RawProxy; at: PathSegment[] }>;
+}
+
+const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/**
+ * When the whole file does not validate, the entries that do are still resolved and cross-checked, so one run
+ * reports every problem. Without valid kubeconfig and defaults sections there is nothing sound to resolve against.
+ */
+function salvage(raw: unknown): Sections | null {
+  if (!isMapping(raw)) return null;
+  const kubeconfig = validate(fileSchema.shape.kubeconfig, raw.kubeconfig);
+  const defaults = validate(fileSchema.shape.defaults, raw.defaults);
+  if (!kubeconfig.ok || !defaults.ok) return null;
+  const entries = <T>(section: string, check: (v: unknown) => { ok: true; value: T } | { ok: false }) =>
+    listOf(raw[section]).flatMap((item, i) => {
+      const v = check(item);
+      return v.ok ? [{ raw: v.value, at: [section, i] }] : [];
+    });
+  return {
+    kubeconfig: kubeconfig.value,
+    defaults: defaults.value,
+    forwards: entries('forwards', (v) => validate(forwardSchema, v)),
+    proxies: entries('proxies', (v) => validate(proxySchema, v)),
+  };
+}
+
+function sectionsOf(file: RawFile): Sections {
+  const withPaths = <T>(section: string, list: T[] | null | undefined) =>
+    (list ?? []).map((raw, i) => ({ raw, at: [section, i] }));
+  return {
+    kubeconfig: file.kubeconfig,
+    defaults: file.defaults,
+    forwards: withPaths('forwards', file.forwards),
+    proxies: withPaths('proxies', file.proxies),
+  };
+}
+
+/** Names as written, valid or not, so a duplicate is reported even next to an entry with other errors. */
+function namesOf(raw: unknown): NameClaim[] {
+  if (!isMapping(raw)) return [];
+  return ['forwards', 'proxies'].flatMap((section) =>
+    listOf(raw[section]).flatMap((item, i) => {
+      const name = isMapping(item) ? item.name : undefined;
+      return typeof name === 'string' ? [{ name, at: [section, i], label: formatPath([section, i]) }] : [];
+    }),
+  );
+}
+
+/** Reads the kubeconfig; when contexts cannot be checked, a warning at `at` (null: not about this file) says why. */
+async function readKubeconfigAt(
+  files: string[],
+  at: PathSegment[] | null,
+): Promise<{ view: KubeconfigView | null; problems: Problem[] }> {
+  const read = await readKubeconfig(files);
+  if (read.unchecked === null) return { view: read.view, problems: [] };
+  const problem = at === null ? { ...warning([], read.unchecked), detached: true } : warning(at, read.unchecked);
+  return { view: null, problems: [problem] };
+}
+
+/** The kubeconfig files (the `kubeconfig:` key expanded, else the environment's) and what they say. */
+async function kubeconfigOf(
+  written: RawFile['kubeconfig'],
+  baseDir: string,
+  env: ConfigEnv,
+): Promise<{ files: string[]; view: KubeconfigView | null; problems: Problem[] }> {
+  if (written === undefined) {
+    const files = kubeconfigFromEnv(env);
+    return { files, ...(await readKubeconfigAt(files, null)) };
+  }
+  const list =
+    typeof written === 'string'
+      ? [{ text: written, at: ['kubeconfig'] }]
+      : written.map((text, i) => ({ text, at: ['kubeconfig', i] }));
+  const files: string[] = [];
+  const problems: Problem[] = [];
+  for (const { text, at } of list) {
+    const expanded = expandPath(text, env, baseDir);
+    if (expanded.ok) files.push(expanded.value);
+    else problems.push(error(at, expanded.message));
+  }
+  if (problems.length > 0) return { files, view: null, problems };
+  return { files, ...(await readKubeconfigAt(files, ['kubeconfig'])) };
+}
+
+async function resolveFile(
+  raw: unknown,
+  absolute: string | null,
+  env: ConfigEnv,
+): Promise<{ state: DesiredState | null; problems: Problem[] }> {
+  const whole = validate(fileSchema, raw);
+  const problems: Problem[] = whole.ok ? [] : [...whole.problems];
+  problems.push(...duplicateNames(namesOf(raw)));
+  const sections = whole.ok ? sectionsOf(whole.value) : salvage(raw);
+  if (sections === null) return { state: null, problems };
+
+  const baseDir = absolute === null ? env.cwd : dirname(absolute);
+  const kube = await kubeconfigOf(sections.kubeconfig, baseDir, env);
+  problems.push(...kube.problems);
+  const defaults = defaultsFrom(sections.defaults);
+  problems.push(...checkDefaults(defaults, kube.view));
+
+  const base: ResolveBase = { defaults, kube: kube.view, baseDir, env };
+  const claims: Claim[] = [];
+  const resolveAll = <R, S extends SessionSpec>(
+    entries: Array<{ raw: R; at: PathSegment[] }>,
+    fn: (raw: R, at: PathSegment[], base: ResolveBase) => Resolved<S>,
+  ): S[] =>
+    entries.map(({ raw: entry, at }) => {
+      const r = fn(entry, at, base);
+      problems.push(...r.problems);
+      claims.push({ spec: r.value, at, label: formatPath(at) });
+      return r.value;
+    });
+  const forwards = resolveAll(sections.forwards, resolveForward);
+  const proxies = resolveAll(sections.proxies, resolveProxy);
+  problems.push(...clashingBinds(claims));
+  return { state: { file: absolute, kubeconfig: kube.files, defaults, forwards, proxies }, problems };
+}
+
+/** One problem placed in its file. */
+function toIssue(p: Problem, file: string | null, locate: Locate | null): ConfigIssue {
+  if (p.detached) return { severity: p.severity, file: null, line: null, col: null, path: '', message: p.message };
+  const pos = p.pos !== undefined ? p.pos : locate ? locate(p.path, p.atKey ?? false) : null;
+  const [line, col] = pos ? [pos.line, pos.col] : [null, null];
+  return { severity: p.severity, file, line, col, path: formatPath(p.path), message: p.message };
+}
+
+/** Issues in reading order: whole-file ones first, then by position (the sort is stable). */
+function inOrder(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues.sort((a, b) => (a.line ?? -1) - (b.line ?? -1) || (a.col ?? 0) - (b.col ?? 0));
+}
+
+/** Problems placed in `file`, in reading order, split by severity. */
+function place(problems: Problem[], file: string | null, locate: Locate | null) {
+  const issues = inOrder(problems.map((p) => toIssue(p, file, locate)));
+  return {
+    errors: issues.filter((i) => i.severity === 'error'),
+    warnings: issues.filter((i) => i.severity === 'warning'),
+  };
+}
+
+function finish(problems: Problem[], state: DesiredState | null, file: string | null, locate: Locate | null): LoadResult {
+  const { errors, warnings } = place(problems, file, locate);
+  return errors.length === 0 && state !== null ? { ok: true, state, warnings } : { ok: false, errors, warnings };
+}
+
+/** The outcome of checking one entry on its own. */
+export type EntryResult =
+  | { ok: true; spec: SessionSpec; warnings: ConfigIssue[] }
+  | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
+
+/**
+ * Checks one forwards[]/proxies[] entry (as it would be written in YAML) for `kportctl add`: resolved with the
+ * loaded file's defaults and kubeconfig (else the environment's), and checked against `existing` sessions' names
+ * and binds. Issue paths are relative to the entry (`ports[1]`) and carry no file or position.
+ */
+export async function resolveEntry(
+  kind: 'forward' | 'proxy',
+  entry: unknown,
+  base: { state: DesiredState | null; existing: SessionSpec[] },
+  env: ConfigEnv,
+): Promise<EntryResult> {
+  const done = (problems: Problem[], spec: SessionSpec | null): EntryResult => {
+    const { errors, warnings } = place(problems, null, null);
+    return errors.length === 0 && spec !== null ? { ok: true, spec, warnings } : { ok: false, errors, warnings };
+  };
+  const checked = checkEntry(kind, entry);
+  if (!checked.ok) return done(checked.problems, null);
+
+  const { state, existing } = base;
+  const defaults = state?.defaults ?? defaultsFrom(undefined);
+  const kube = await readKubeconfigAt(state?.kubeconfig ?? kubeconfigFromEnv(env), null);
+  const problems: Problem[] = [...kube.problems, ...checkDefaults(defaults, kube.view)];
+  const baseDir = state?.file ? dirname(state.file) : env.cwd;
+  const resolved = checked.value({ defaults, kube: kube.view, baseDir, env });
+  problems.push(...resolved.problems);
+  const spec = resolved.value;
+  const others: Claim[] = existing.map((s) => ({ spec: s, at: null, label: `${s.kind} ${quote(s.name)}` }));
+  const names = others.map((c) => ({ name: c.spec.name, at: null, label: c.label }));
+  problems.push(...duplicateNames([...names, { name: spec.name, at: [], label: '' }]));
+  problems.push(...clashingBinds([...others, { spec, at: [], label: '' }]));
+  return done(problems, spec);
+}
+
+/** Validates an entry of `kind`; what passes comes back ready to resolve against a base. */
+function checkEntry(kind: 'forward' | 'proxy', entry: unknown): Validated<(b: ResolveBase) => Resolved<SessionSpec>> {
+  if (kind === 'forward') {
+    const v = validate(forwardSchema, entry);
+    return v.ok ? { ok: true, value: (b) => resolveForward(v.value, [], b) } : v;
+  }
+  const v = validate(proxySchema, entry);
+  return v.ok ? { ok: true, value: (b) => resolveProxy(v.value, [], b) } : v;
+}

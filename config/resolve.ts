@@ -1,0 +1,174 @@
+/**
+ * Validated entries to resolved specs: the one place defaults are merged (from DEFAULTS, the defaults section and
+ * the kubeconfig), contexts are checked against the kubeconfig, paths are expanded and exposure is flagged.
+ */
+import { Buffer } from 'node:buffer';
+import { isLoopback } from './addresses.js';
+import { DEFAULTS } from './defaults.js';
+import { didYouMean, error, fail, pass, quote, warning, type Checked, type PathSegment, type Problem } from './issues.js';
+import type { KubeconfigView } from './kubeconfig.js';
+import { expandPath } from './paths.js';
+import type { RawDefaults, RawForward, RawProxy } from './schema.js';
+import type { ConfigDefaults, ConfigEnv, ForwardSpec, ProxySpec } from './types.js';
+
+/** What every entry resolves against. */
+export interface ResolveBase {
+  defaults: ConfigDefaults;
+  /** The merged kubeconfig, or null when it could not be read (contexts are then not checked). */
+  kube: KubeconfigView | null;
+  /** Folder that relative paths are relative to: the config file's, else the working directory. */
+  baseDir: string;
+  env: ConfigEnv;
+}
+
+/** A resolved value and what was found on the way. */
+export interface Resolved<T> {
+  value: T;
+  problems: Problem[];
+}
+
+const DEFAULTS_PATH = ['defaults'];
+
+// Linux truncates longer socket paths silently (sun_path is 108 bytes with the terminating NUL).
+const MAX_SOCKET_PATH_BYTES = 107;
+
+const MAX_LISTED_CONTEXTS = 10;
+
+/** Whether the kubeconfig has `name`, and its namespace. */
+function lookUpContext(kube: KubeconfigView, name: string): Checked<string | null> {
+  const found = kube.contexts.get(name);
+  if (found) return pass(found.namespace);
+  const names = [...kube.contexts.keys()];
+  const more = names.length > MAX_LISTED_CONTEXTS ? `, … (${names.length} in all)` : '';
+  const listed = names.length === 0 ? 'it has no contexts' : `contexts: ${names.slice(0, MAX_LISTED_CONTEXTS).join(', ')}${more}`;
+  return fail(`context ${quote(name)} is not in the kubeconfig (${listed})${didYouMean(name, names)}`);
+}
+
+/** The defaults section with the built-in defaults merged in. */
+export function defaultsFrom(raw: RawDefaults | null | undefined): ConfigDefaults {
+  return {
+    context: raw?.context ?? null,
+    namespace: raw?.namespace ?? null,
+    addresses: raw?.address ?? [...DEFAULTS.addresses],
+    connectTimeoutMs: raw?.connectTimeout ?? DEFAULTS.connectTimeoutMs,
+  };
+}
+
+/** Checks defaults.context against the kubeconfig: once, not again for every entry inheriting it. */
+export function checkDefaults(defaults: ConfigDefaults, kube: KubeconfigView | null): Problem[] {
+  if (kube === null || defaults.context === null) return [];
+  const found = lookUpContext(kube, defaults.context);
+  return found.ok ? [] : [error([...DEFAULTS_PATH, 'context'], found.message)];
+}
+
+type ContextUse = { context: string | null; namespace: string | null };
+
+/** The context an entry uses and the namespace that context brings, with problems reported at the entry. */
+function resolveContext(written: string | undefined, at: PathSegment[], base: ResolveBase): Resolved<ContextUse> {
+  const here = [...at, 'context'];
+  const { kube } = base;
+  const name = written ?? base.defaults.context ?? kube?.currentContext ?? null;
+  const unchecked = { value: { context: name, namespace: null }, problems: [] };
+  if (kube === null) return unchecked;
+  if (name === null) {
+    const message = 'no context: set one here or in defaults, or set current-context in the kubeconfig';
+    return { ...unchecked, problems: [error(here, message)] };
+  }
+  const found = lookUpContext(kube, name);
+  if (found.ok) return { value: { context: name, namespace: found.value }, problems: [] };
+  // A bad defaults.context was reported once, at defaults.
+  if (written === undefined && base.defaults.context !== null) return unchecked;
+  const message = written === undefined ? `the kubeconfig's current-context: ${found.message}` : found.message;
+  return { ...unchecked, problems: [error(here, message)] };
+}
+
+type Binding = { addresses: string[]; exposed: boolean };
+
+/** Bind addresses with the defaults applied, and a warning when any of them reaches beyond this machine. */
+function resolveAddresses(
+  written: string[] | undefined,
+  at: PathSegment[],
+  who: { kind: string; name: string },
+  base: ResolveBase,
+): Resolved<Binding> {
+  const addresses = written ?? [...base.defaults.addresses];
+  const open = addresses.filter((a) => !isLoopback(a));
+  if (open.length === 0) return { value: { addresses, exposed: false }, problems: [] };
+  const listed = `${open.map(quote).join(', ')} ${open.length === 1 ? 'exposes' : 'expose'}`;
+  const problem = written
+    ? warning([...at, 'address'], `${listed} this ${who.kind} beyond this machine`)
+    : warning([...DEFAULTS_PATH, 'address'], `${listed} ${who.kind} ${quote(who.name)} beyond this machine`);
+  return { value: { addresses, exposed: true }, problems: [problem] };
+}
+
+/** An optional path key, expanded; a problem at the key when it cannot be. */
+function resolvePath(written: string | undefined, path: PathSegment[], base: ResolveBase): Resolved<string | null> {
+  if (written === undefined) return { value: null, problems: [] };
+  const expanded = expandPath(written, base.env, base.baseDir);
+  if (expanded.ok) return { value: expanded.value, problems: [] };
+  return { value: null, problems: [error(path, expanded.message)] };
+}
+
+/** A Unix socket path, expanded, and refused when Linux would truncate it. */
+function resolveSocket(written: string | undefined, path: PathSegment[], base: ResolveBase): Resolved<string | null> {
+  const socket = resolvePath(written, path, base);
+  const bytes = socket.value === null ? 0 : Buffer.byteLength(socket.value);
+  if (bytes <= MAX_SOCKET_PATH_BYTES) return socket;
+  const message = `${quote(socket.value!)} is ${bytes} bytes; Unix socket paths are limited to ${MAX_SOCKET_PATH_BYTES}`;
+  return { value: socket.value, problems: [error(path, message)] };
+}
+
+/** Resolves one forward at `at` (its path in the file, or [] for an entry on its own). */
+export function resolveForward(raw: RawForward, at: PathSegment[], base: ResolveBase): Resolved<ForwardSpec> {
+  const ctx = resolveContext(raw.context, at, base);
+  const bind = resolveAddresses(raw.address, at, { kind: 'forward', name: raw.name }, base);
+  const value: ForwardSpec = {
+    kind: 'forward',
+    name: raw.name,
+    context: ctx.value.context,
+    namespace: raw.namespace ?? base.defaults.namespace ?? ctx.value.namespace ?? DEFAULTS.namespace,
+    // The schema lets exactly one of the two through.
+    target: raw.target ?? { kind: 'selector', labels: { ...raw.selector } },
+    ports: raw.ports,
+    addresses: bind.value.addresses,
+    exposed: bind.value.exposed,
+    balance: raw.balance ?? DEFAULTS.balance,
+    connectTimeoutMs: raw.connectTimeout ?? base.defaults.connectTimeoutMs,
+    enabled: raw.enabled ?? DEFAULTS.enabled,
+  };
+  return { value, problems: [...ctx.problems, ...bind.problems] };
+}
+
+const FILTER_OFF = 'the request filter is off: any local process or web page can reach the API server with your credentials';
+
+/** Resolves one proxy at `at`. */
+export function resolveProxy(raw: RawProxy, at: PathSegment[], base: ResolveBase): Resolved<ProxySpec> {
+  const ctx = resolveContext(raw.context, at, base);
+  const socket = resolveSocket(raw.unixSocket, [...at, 'unixSocket'], base);
+  const www = resolvePath(raw.www, [...at, 'www'], base);
+  const onSocket = raw.unixSocket !== undefined;
+  const bind: Resolved<Binding> = onSocket
+    ? { value: { addresses: [], exposed: false }, problems: [] }
+    : resolveAddresses(raw.address, at, { kind: 'proxy', name: raw.name }, base);
+  const disableFilter = raw.disableFilter ?? DEFAULTS.proxy.disableFilter;
+  const value: ProxySpec = {
+    kind: 'proxy',
+    name: raw.name,
+    context: ctx.value.context,
+    port: onSocket ? 0 : (raw.port ?? DEFAULTS.proxy.port),
+    addresses: bind.value.addresses,
+    exposed: bind.value.exposed,
+    unixSocket: socket.value,
+    apiPrefix: raw.apiPrefix ?? DEFAULTS.proxy.apiPrefix,
+    acceptPaths: raw.acceptPaths ?? [...DEFAULTS.proxy.acceptPaths],
+    rejectPaths: raw.rejectPaths ?? [...DEFAULTS.proxy.rejectPaths],
+    acceptHosts: raw.acceptHosts ?? [...DEFAULTS.proxy.acceptHosts],
+    rejectMethods: raw.rejectMethods ?? [...DEFAULTS.proxy.rejectMethods],
+    disableFilter,
+    www: www.value,
+    wwwPrefix: raw.wwwPrefix ?? DEFAULTS.proxy.wwwPrefix,
+    enabled: raw.enabled ?? DEFAULTS.enabled,
+  };
+  const filterOff = disableFilter ? [warning([...at, 'disableFilter'], FILTER_OFF)] : [];
+  return { value, problems: [...ctx.problems, ...socket.problems, ...bind.problems, ...filterOff, ...www.problems] };
+}

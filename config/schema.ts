@@ -1,0 +1,269 @@
+/**
+ * The one definition of kport.yaml: validation, the parsed types (z.output) and the JSON Schema for editors all come
+ * from here. Values are parsed as they are checked (port specs, targets, addresses, durations), so what passes is
+ * already typed; defaults that depend on other keys (context, namespace, address) are merged later, in resolve.ts.
+ */
+import { z } from 'zod';
+import { overlaps, parseAddress } from './addresses.js';
+import { DEFAULTS } from './defaults.js';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { fail, pass, quote, type Checked } from './issues.js';
+import {
+  checkContextName,
+  checkLabelKey,
+  checkLabelValue,
+  checkName,
+  DNS1123_LABEL,
+  SESSION_NAME,
+  type NameRule,
+} from './names.js';
+import { checkPortNumber, LOCAL_PORT_RANGE, parsePortSpec, PORT_SPEC_PATTERN, REMOTE_PORT_RANGE } from './ports.js';
+import { isMapping } from './source.js';
+import { parseTarget, TARGET_PATTERN } from './target.js';
+
+/**
+ * `base`, then `check` parsing what base accepted into the value passed on; a failed check's message becomes the
+ * issue. Defaults and examples for editors go on `base`: zod drops them from transforming schemas.
+ */
+function parsed<B extends z.ZodType, T>(base: B, check: (value: z.output<B>) => Checked<T>) {
+  return base.transform((value, ctx): T => {
+    const result = check(value);
+    if (result.ok) return result.value;
+    ctx.issues.push({ code: 'custom', message: result.message, input: value });
+    return z.NEVER;
+  });
+}
+
+/** `base`, then `check` accepting or refusing the value as it is. */
+function valid<B extends z.ZodType>(base: B, check: (value: z.output<B>) => Checked<unknown>) {
+  return base.superRefine((value, ctx) => {
+    const result = check(value);
+    if (!result.ok) ctx.addIssue({ code: 'custom', message: result.message, input: value });
+  });
+}
+
+/** A string following a Kubernetes-style name rule, with the rule's pattern shown to editors. */
+function named(rule: NameRule, noun: string, description: string) {
+  return valid(z.string(), (v) => checkName(rule, noun, v)).meta({
+    description,
+    pattern: rule.pattern.source,
+    maxLength: rule.max,
+  });
+}
+
+/** One item or a list of at least one: `address: 127.0.0.1` and `address: [127.0.0.1, ::1]` alike. */
+function oneOrMore<S extends z.ZodType>(item: S) {
+  return z.union([item, z.array(item).min(1)]);
+}
+
+function checkRegex(source: string): Checked<string> {
+  try {
+    new RegExp(source);
+    return pass(source);
+  } catch (e) {
+    const why = String((e as Error).message).replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+    return fail(`${quote(source)} is not a valid regular expression: ${why}`);
+  }
+}
+
+function checkUrlPrefix(prefix: string): Checked<string> {
+  return prefix.startsWith('/') ? pass(prefix) : fail(`${quote(prefix)} must start with "/"`);
+}
+
+function checkPath(path: string): Checked<string> {
+  return path === '' ? fail('path cannot be empty') : pass(path);
+}
+
+const sessionName = named(SESSION_NAME, 'name', 'Unique name of this forward or proxy, across both; kportctl uses it.');
+
+const context = (description: string) => valid(z.string(), checkContextName).meta({ description });
+
+const namespace = (description: string) => named(DNS1123_LABEL, 'namespace', description);
+
+const address = parsed(z.string(), parseAddress);
+
+/** Bind addresses: canonical text, no two overlapping (the same, or one a wildcard covering the other). */
+const addresses = (description: string) =>
+  oneOrMore(address)
+    .transform((written, ctx) => {
+      const list = typeof written === 'string' ? [written] : written;
+      list.forEach((a, i) => {
+        const earlier = list.findIndex((b, j) => j < i && overlaps(a, b));
+        if (earlier === -1) return;
+        const b = list[earlier]!;
+        const how = a === b ? 'is already in this list' : `overlaps ${b}`;
+        ctx.issues.push({ code: 'custom', path: [i], message: `${a} ${how} (address[${earlier}])`, input: a });
+      });
+      return list;
+    })
+    .meta({
+      description: `${description} IPv4 or IPv6 literals, or localhost; a non-loopback address exposes the session to the network.`,
+    });
+
+const duration = (description: string) =>
+  parsed(
+    z
+      .union([z.string().meta({ pattern: DURATION_PATTERN.source }), z.number().meta({ exclusiveMinimum: 0 })])
+      .meta({ default: `${DEFAULTS.connectTimeoutMs / 1000}s`, examples: ['500ms', '30s', '2m', 10] }),
+    parseDuration,
+  ).meta({ description: `${description} Seconds, or text such as "500ms", "30s", "2m", "1h".` });
+
+const portSpec = parsed(
+  z
+    .union([
+      z.string().meta({ pattern: PORT_SPEC_PATTERN.source }),
+      z.int().meta({ minimum: REMOTE_PORT_RANGE.min, maximum: REMOTE_PORT_RANGE.max }),
+    ])
+    .meta({ examples: ['8080:80', '8443:https', '5432', ':80'] }),
+  parsePortSpec,
+).meta({
+  description:
+    'LOCAL:REMOTE. REMOTE may be a port name; "5432" uses the same number both sides; ":80" or "0:80" takes any free local port.',
+});
+
+const target = parsed(z.string(), parseTarget).meta({
+  description:
+    'What to forward to: pod/NAME, service/NAME (svc/), deployment/NAME (deploy/), statefulset/NAME (sts/), ' +
+    'replicaset/NAME (rs/). Exactly one of target and selector.',
+  pattern: TARGET_PATTERN.source,
+});
+
+const selector = z
+  .record(valid(z.string(), checkLabelKey), valid(z.string(), checkLabelValue))
+  .refine((labels) => Object.keys(labels).length > 0, 'a selector needs at least one label')
+  .meta({
+    description: 'Labels of the pods to forward to (any ready pod matching all). Exactly one of target and selector.',
+    minProperties: 1,
+  });
+
+const regexList = (description: string, fallback: readonly string[]) =>
+  z.array(valid(z.string(), checkRegex)).meta({ description, default: [...fallback] });
+
+const urlPrefix = (description: string, fallback: string) =>
+  valid(z.string(), checkUrlPrefix).meta({ description, default: fallback });
+
+const path = (description: string) => valid(z.string(), checkPath).meta({ description });
+
+const enabled = z.boolean().meta({
+  description: 'false declares the session without starting it (kportctl can start it).',
+  default: DEFAULTS.enabled,
+});
+
+// Zod skips object-level checks once a field has failed; these run anyway, so one pass reports every problem.
+const whenObject = { when: (p: { value: unknown }) => isMapping(p.value) };
+
+const isSet = (v: unknown) => v !== undefined && v !== null;
+
+const inherited = {
+  context: "A context of the kubeconfig. Default: defaults.context, else the kubeconfig's current-context.",
+  address: 'Local bind address(es). Default: defaults.address, else 127.0.0.1.',
+};
+
+/** One `forwards[]` entry as written. */
+export const forwardSchema = z
+  .strictObject({
+    name: sessionName,
+    target: target.optional(),
+    selector: selector.optional(),
+    ports: z.array(portSpec).min(1).meta({ description: 'Port specs; at least one.' }),
+    context: context(inherited.context).optional(),
+    namespace: namespace(
+      "Namespace of the target. Default: defaults.namespace, else the context's namespace, else \"default\".",
+    ).optional(),
+    address: addresses(inherited.address).optional(),
+    balance: z.enum(['round-robin', 'first']).optional().meta({
+      description:
+        "How connections spread over ready pods: round-robin, or first (kubectl's behaviour: one pod until it goes away).",
+      default: DEFAULTS.balance,
+    }),
+    connectTimeout: duration(
+      'How long a new connection waits for a ready pod. Default: defaults.connectTimeout, else 30s.',
+    ).optional(),
+    enabled: enabled.optional(),
+  })
+  .superRefine((entry, ctx) => {
+    if (isSet(entry.target) && isSet(entry.selector)) {
+      ctx.addIssue({ code: 'custom', path: ['selector'], message: 'set either target or selector, not both' });
+    } else if (entry.target === undefined && entry.selector === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'needs a target (KIND/NAME) or a selector' });
+    }
+  }, whenObject)
+  .meta({ description: 'A port-forward kept alive by kportd.' });
+
+/** One `proxies[]` entry as written: kubectl proxy's options. */
+export const proxySchema = z
+  .strictObject({
+    name: sessionName,
+    context: context(inherited.context).optional(),
+    port: valid(z.int(), (n) => checkPortNumber(n, LOCAL_PORT_RANGE, 'port'))
+      .meta({
+        description: 'Local port; 0 takes any free port.',
+        default: DEFAULTS.proxy.port,
+        minimum: LOCAL_PORT_RANGE.min,
+        maximum: LOCAL_PORT_RANGE.max,
+      })
+      .optional(),
+    address: addresses(inherited.address).optional(),
+    unixSocket: path('Listen on this Unix socket instead of a TCP port (~ and ${VAR} are expanded).').optional(),
+    apiPrefix: urlPrefix('URL prefix under which the API is served.', DEFAULTS.proxy.apiPrefix).optional(),
+    acceptPaths: regexList('Regular expressions of paths to accept.', DEFAULTS.proxy.acceptPaths).optional(),
+    rejectPaths: regexList(
+      'Regular expressions of paths to reject (wins over acceptPaths).',
+      DEFAULTS.proxy.rejectPaths,
+    ).optional(),
+    acceptHosts: regexList('Regular expressions of Host headers to accept.', DEFAULTS.proxy.acceptHosts).optional(),
+    rejectMethods: regexList('Regular expressions of HTTP methods to reject.', DEFAULTS.proxy.rejectMethods).optional(),
+    disableFilter: z.boolean().optional().meta({
+      description: 'Turn the path/host/method filter off. Dangerous: any local web page can then use your credentials.',
+      default: DEFAULTS.proxy.disableFilter,
+    }),
+    www: path('Also serve static files from this folder, under wwwPrefix.').optional(),
+    wwwPrefix: urlPrefix('URL prefix for the www files.', DEFAULTS.proxy.wwwPrefix).optional(),
+    enabled: enabled.optional(),
+  })
+  .superRefine((entry, ctx) => {
+    if (!isSet(entry.unixSocket)) return;
+    for (const key of ['port', 'address'] as const) {
+      if (isSet(entry[key])) {
+        const message = `a proxy on a unixSocket has no ${key}: remove one of the two`;
+        ctx.addIssue({ code: 'custom', path: [key], message });
+      }
+    }
+  }, whenObject)
+  .meta({ description: 'An API proxy, like kubectl proxy, kept alive by kportd.' });
+
+/** The `defaults:` section as written. */
+export const defaultsSchema = z
+  .strictObject({
+    context: context("Context for every session that sets none. Default: the kubeconfig's current-context.").optional(),
+    namespace: namespace(
+      'Namespace for every forward that sets none. Default: the namespace of its context, else "default".',
+    ).optional(),
+    address: addresses('Local bind address(es) for every session that sets none. Default: 127.0.0.1.').optional(),
+    connectTimeout: duration('How long a new connection waits for a ready pod. Default: 30s.').optional(),
+  })
+  .meta({ description: 'Settings every forward and proxy inherits unless it sets its own.' });
+
+/** A whole kport.yaml as written. Empty sections (`forwards:` with nothing under it) are allowed. */
+export const fileSchema = z
+  .strictObject({
+    kubeconfig: oneOrMore(path('A kubeconfig file; ~ and $VAR are expanded; relative to this file.'))
+      .optional()
+      .meta({ description: 'Kubeconfig file(s), merged as kubectl merges them. Default: $KUBECONFIG, else ~/.kube/config.' }),
+    defaults: defaultsSchema.nullish(),
+    forwards: z.array(forwardSchema).nullish(),
+    proxies: z.array(proxySchema).nullish(),
+  })
+  .meta({
+    title: 'kport.yaml',
+    description: 'Port-forwards and API proxies that kportd keeps alive (see the kport README, "Configuration").',
+  });
+
+/** A forwards[] entry after validation. */
+export type RawForward = z.output<typeof forwardSchema>;
+/** A proxies[] entry after validation. */
+export type RawProxy = z.output<typeof proxySchema>;
+/** The defaults section after validation. */
+export type RawDefaults = z.output<typeof defaultsSchema>;
+/** A whole file after validation. */
+export type RawFile = z.output<typeof fileSchema>;

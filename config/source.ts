@@ -1,0 +1,163 @@
+/**
+ * Text to a YAML value, safely and with positions. Hostile input is refused before it can cost much: size first,
+ * then text-ness, then nesting depth on the iterative CST (yaml's composer recurses, and a 100k-deep `[[[` or
+ * `- - -` would overflow the stack or exhaust memory there), then alias expansion during toJS.
+ */
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, type CST, type Document } from 'yaml';
+import { fail, pass, quote, type Checked, type PathSegment, type Position, type Problem } from './issues.js';
+
+/** What a parsed file may be: at most `maxBytes`, named `label` in the size message. */
+export interface TextLimits {
+  maxBytes: number;
+  label: string;
+}
+
+/** kport.yaml's limits. */
+export const KPORT_YAML_LIMITS: TextLimits = { maxBytes: 1024 * 1024, label: 'kport.yaml' };
+
+/** Deepest nesting of collections accepted; kport.yaml needs 4. */
+export const MAX_DEPTH = 64;
+
+// yaml counts the nodes each alias expands to against this; a handful of shared anchors stays far below it.
+const MAX_ALIAS_COUNT = 100;
+
+/** Where a key path points in the parsed text, or null when nothing there was written. */
+export type Locate = (path: readonly PathSegment[], atKey: boolean) => Position | null;
+
+/** A parsed document: its plain value, how to find positions in it, and yaml's warnings. */
+export type ParsedYaml =
+  | { ok: true; value: unknown; locate: Locate; warnings: Problem[] }
+  | { ok: false; problems: Problem[] };
+
+/** True for what a YAML mapping parses to (not a list, not null). */
+export function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const MiB = 1024 * 1024;
+
+function formatSize(bytes: number): string {
+  if (bytes >= MiB) return `${(bytes / MiB).toFixed(1)} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${bytes} bytes`;
+}
+
+/** The size check, shared by text and by files refused before they are read. */
+export function checkSize(bytes: number, limits: TextLimits): Checked<number> {
+  if (bytes <= limits.maxBytes) return pass(bytes);
+  return fail(`file is ${formatSize(bytes)}; ${limits.label} is limited to ${formatSize(limits.maxBytes).replace('.0 ', ' ')}`);
+}
+
+/** Bytes to text: refuses invalid UTF-8 (binary files) with a message. */
+export function decodeText(bytes: Uint8Array): Checked<string> {
+  try {
+    return pass(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return fail('not a text file: it is not valid UTF-8');
+  }
+}
+
+/** Parses one YAML document under `limits`, collecting every syntax error. */
+export function parseYaml(text: string, limits: TextLimits): ParsedYaml {
+  const refuse = (message: string, pos: Position | null = null): ParsedYaml => ({
+    ok: false,
+    problems: [{ severity: 'error', path: [], message, pos }],
+  });
+  const size = checkSize(Buffer.byteLength(text), limits);
+  if (!size.ok) return refuse(size.message);
+  if (text.includes('\u0000')) return refuse('not a text file: it contains NUL bytes');
+
+  const lines = new LineCounter();
+  const tokens = Array.from(new Parser(lines.addNewLine).parse(text));
+  const deep = firstTooDeep(tokens);
+  if (deep !== null) return refuse(`nesting is deeper than ${MAX_DEPTH} levels`, lines.linePos(deep));
+
+  const composer = new Composer({ prettyErrors: false, merge: true });
+  const docs = composer.compose(tokens, true, text.length);
+  const doc = docs.next().value as Document.Parsed;
+  const problems: Problem[] = doc.errors.map((e) => ({
+    severity: 'error',
+    path: [],
+    message: e.code === 'DUPLICATE_KEY' ? `duplicate key ${quote(keyAt(text, e.pos[0]))}` : e.message,
+    pos: lines.linePos(e.pos[0]),
+  }));
+  const warnings: Problem[] = doc.warnings.map((e) => ({
+    severity: 'warning',
+    path: [],
+    message: e.message,
+    pos: lines.linePos(e.pos[0]),
+  }));
+  const second = docs.next();
+  if (!second.done) {
+    problems.push({
+      severity: 'error',
+      path: [],
+      message: `${limits.label} holds one YAML document; a second one starts here`,
+      pos: lines.linePos(second.value.range[0]),
+    });
+  }
+  if (problems.length > 0) return { ok: false, problems: [...problems, ...warnings] };
+
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // yaml throws a ReferenceError for an excessive alias count; anything else is passed on as it is.
+    const message =
+      e instanceof ReferenceError
+        ? 'aliases expand to too much data (an alias bomb?): use anchors to share small values only'
+        : `cannot read this YAML: ${(e as Error).message}`;
+    return { ok: false, problems: [{ severity: 'error', path: [], message, pos: null }, ...warnings] };
+  }
+  return { ok: true, value, warnings, locate: (path, atKey) => lines.linePos(offsetOf(doc, path, atKey)) };
+}
+
+/** The key written at `offset` (yaml's duplicate-key error points there but does not name it). */
+function keyAt(text: string, offset: number): string {
+  return /^(.*?)\s*:(?:[ \t\r\n]|$)/.exec(text.slice(offset, offset + 1024))?.[1] ?? text.slice(offset, offset + 1);
+}
+
+/** Offset of the first collection nested deeper than MAX_DEPTH, walking the CST without recursion. */
+function firstTooDeep(tokens: readonly CST.Token[]): number | null {
+  const stack: Array<{ token: CST.Token | null | undefined; depth: number }> = tokens.map((t) => ({ token: t, depth: 0 }));
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    if (!token) continue;
+    if (token.type === 'document') {
+      stack.push({ token: token.value, depth });
+    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth + 1 > MAX_DEPTH) return token.offset;
+      for (const item of token.items) {
+        if ('key' in item) stack.push({ token: item.key, depth: depth + 1 });
+        stack.push({ token: item.value, depth: depth + 1 });
+      }
+    }
+  }
+  return null;
+}
+
+function startOf(node: unknown): number | null {
+  const range = (node as { range?: [number, number, number] } | null)?.range;
+  return range ? range[0] : null;
+}
+
+/** Offset of the node at `path` (of its key when `atKey`), else of the deepest ancestor that was written. */
+function offsetOf(doc: Document.Parsed, path: readonly PathSegment[], atKey: boolean): number {
+  let node: unknown = doc.contents;
+  let offset = startOf(node) ?? 0;
+  for (const [i, seg] of path.entries()) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      if (atKey && i === path.length - 1) return startOf(pair.key) ?? offset;
+      node = pair.value ?? pair.key;
+    } else if (isSeq(node) && typeof seg === 'number' && seg < node.items.length) {
+      node = node.items[seg];
+    } else {
+      break;
+    }
+    offset = startOf(node) ?? offset;
+  }
+  return offset;
+}

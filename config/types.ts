@@ -1,0 +1,110 @@
+/**
+ * The resolved desired state: what kport.yaml asks for once every default is applied. Every value is plain JSON
+ * (no RegExp, no Map, no undefined) because specs cross the RPC socket and are compared by value.
+ */
+
+/** One finding about a configuration: an error stops the load, a warning does not. */
+export interface ConfigIssue {
+  severity: 'error' | 'warning';
+  /** The file the issue is in, as the caller named it; null for an entry checked on its own. */
+  file: string | null;
+  /** 1-based position of the offending key or value; null when there is none. */
+  line: number | null;
+  col: number | null;
+  /** Key path such as `forwards[1].ports[0]`; empty when the issue is about the whole file. */
+  path: string;
+  message: string;
+}
+
+/** What a forward connects to: one named object, or any ready pod matching labels. */
+export type Target =
+  | { kind: 'pod' | 'service' | 'deployment' | 'statefulset' | 'replicaset'; name: string }
+  | { kind: 'selector'; labels: Record<string, string> };
+
+/** One `LOCAL:REMOTE` pair of a forward. */
+export interface PortMapping {
+  /** Local port; 0 means any free port. */
+  local: number;
+  /** Remote port number, or a port name resolved against the service or pod. */
+  remote: number | string;
+  /** The spec as written, for messages and listings. */
+  spec: string;
+}
+
+/** A resolved `forwards[]` entry. */
+export interface ForwardSpec {
+  kind: 'forward';
+  name: string;
+  /** null only when the kubeconfig could not be read: then it means the current-context. */
+  context: string | null;
+  namespace: string;
+  target: Target;
+  ports: PortMapping[];
+  /** Local bind addresses (IP literals; "localhost" becomes 127.0.0.1). */
+  addresses: string[];
+  /** True when any bind address is not loopback. */
+  exposed: boolean;
+  balance: 'round-robin' | 'first';
+  connectTimeoutMs: number;
+  enabled: boolean;
+}
+
+/** A resolved `proxies[]` entry, with kubectl proxy's options. */
+export interface ProxySpec {
+  kind: 'proxy';
+  name: string;
+  context: string | null;
+  /** Local port; 0 means any free port; 0 too when unixSocket is set. */
+  port: number;
+  /** Local bind addresses; empty when unixSocket is set. */
+  addresses: string[];
+  exposed: boolean;
+  /** Absolute socket path; when set there is no TCP listener. */
+  unixSocket: string | null;
+  apiPrefix: string;
+  acceptPaths: string[];
+  rejectPaths: string[];
+  acceptHosts: string[];
+  rejectMethods: string[];
+  disableFilter: boolean;
+  /** Absolute folder served under wwwPrefix, or null. */
+  www: string | null;
+  wwwPrefix: string;
+  enabled: boolean;
+}
+
+/** A forward or a proxy: what kportctl lists and addresses by name. */
+export type SessionSpec = ForwardSpec | ProxySpec;
+
+/** The `defaults:` section as resolved: what a session added later (kportctl add) inherits. */
+export interface ConfigDefaults {
+  /** As written; null when not set (then the kubeconfig's current-context applies). */
+  context: string | null;
+  /** As written; null when not set (then the context's namespace, else "default"). */
+  namespace: string | null;
+  addresses: string[];
+  connectTimeoutMs: number;
+}
+
+/** Everything kport.yaml declares, fully defaulted. */
+export interface DesiredState {
+  /** Absolute path of the file loaded, or null for text loaded from elsewhere. */
+  file: string | null;
+  /** Absolute kubeconfig paths, merged in this order as kubectl merges them. */
+  kubeconfig: string[];
+  defaults: ConfigDefaults;
+  forwards: ForwardSpec[];
+  proxies: ProxySpec[];
+}
+
+/** The parts of the process environment the loader reads, injected so tests never see the real machine. */
+export interface ConfigEnv {
+  env: Record<string, string | undefined>;
+  home: string;
+  cwd: string;
+}
+
+/** The outcome of loading a file: the state, or every error found; warnings either way. */
+export type LoadResult =
+  | { ok: true; state: DesiredState; warnings: ConfigIssue[] }
+  | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };

@@ -1,0 +1,107 @@
+/** resolveEntry: one entry on its own, as `kportctl add` sends it, against a loaded state and existing sessions. */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { formatIssue } from '../../config/issues.js';
+import { loadConfigText, resolveEntry } from '../../config/load.js';
+import type { DesiredState } from '../../config/types.js';
+import { sandbox, type Sandbox } from './fixtures.js';
+
+let box: Sandbox;
+let state: DesiredState;
+before(async () => {
+  box = await sandbox();
+  const yaml = [
+    'defaults:',
+    '  context: staging',
+    '  namespace: shop',
+    '  connectTimeout: 5s',
+    'forwards:',
+    '  - {name: web, target: svc/web, ports: ["8080:80"]}',
+    '  - {name: off, target: svc/web, ports: ["9090:80"], enabled: false}',
+    'proxies:',
+    '  - {name: k8s, address: "::"}',
+    '',
+  ].join('\n');
+  const loaded = await loadConfigText(yaml, 'kport.yaml', box.env());
+  assert.ok(loaded.ok);
+  state = loaded.state;
+});
+after(() => box.cleanup());
+
+const existing = () => [...state.forwards, ...state.proxies];
+
+test('a good entry resolves with the file\'s defaults', async () => {
+  const result = await resolveEntry('forward', { name: 'db', target: 'sts/db', ports: ['15432:5432'] }, { state, existing: existing() }, box.env());
+  assert.deepEqual(result, {
+    ok: true,
+    spec: {
+      kind: 'forward',
+      name: 'db',
+      context: 'staging',
+      namespace: 'shop',
+      target: { kind: 'statefulset', name: 'db' },
+      ports: [{ local: 15432, remote: 5432, spec: '15432:5432' }],
+      addresses: ['127.0.0.1'],
+      exposed: false,
+      balance: 'round-robin',
+      connectTimeoutMs: 5000,
+      enabled: true,
+    },
+    warnings: [],
+  });
+});
+
+test('without a state, the environment\'s kubeconfig and the built-in defaults apply', async () => {
+  const result = await resolveEntry('proxy', { name: 'p', port: 0, unixSocket: undefined, www: 'ui' }, { state: null, existing: [] }, box.env());
+  assert.ok(result.ok);
+  assert.equal(result.spec.context, 'dev');
+  assert.equal(result.spec.kind === 'proxy' && result.spec.www, join(box.dir, 'ui'));
+});
+
+test('errors carry paths relative to the entry and no position', async () => {
+  const result = await resolveEntry(
+    'forward',
+    { name: 'web', target: 'svc/web', ports: ['8081:80', '80:abc!'], balance: 'rr', extra: 1 },
+    { state, existing: existing() },
+    box.env(),
+  );
+  assert.deepEqual(result.ok ? [] : result.errors.map(formatIssue), [
+    'ports[1]: "80:abc!" is not a port or port name',
+    'balance: expected one of "round-robin", "first", got "rr"',
+    'extra: unknown key "extra" (keys here: name, target, selector, ports, context, namespace, address, balance, connectTimeout, enabled)',
+  ]);
+});
+
+test('names and binds are checked against the existing sessions', async () => {
+  const result = await resolveEntry(
+    'forward',
+    { name: 'k8s', target: 'svc/web', ports: ['8080:80', '9090:80', '8001:80', '7000:70', '7000:71'], context: 'nope' },
+    { state, existing: existing() },
+    box.env(),
+  );
+  assert.deepEqual(result.ok ? [] : result.errors.map(formatIssue), [
+    'context: context "nope" is not in the kubeconfig (contexts: dev, staging)',
+    'name: "k8s" is already used by proxy "k8s"',
+    'ports[0]: 127.0.0.1:8080 is already bound by forward "web"',
+    // 9090 belongs to a disabled forward: no clash.
+    'ports[2]: 127.0.0.1:8001 overlaps [::]:8001, bound by proxy "k8s"',
+    'ports[4]: local port 7000 is already used by ports[3]',
+  ]);
+});
+
+test('warnings come back with the spec', async () => {
+  const result = await resolveEntry('proxy', { name: 'open', port: 0, address: '0.0.0.0', disableFilter: true }, { state, existing: existing() }, box.env());
+  assert.ok(result.ok);
+  assert.deepEqual(result.warnings.map(formatIssue), [
+    'warning: address: "0.0.0.0" exposes this proxy beyond this machine',
+    'warning: disableFilter: the request filter is off: any local process or web page can reach the API server with your credentials',
+  ]);
+});
+
+test('an entry that is not an object', async () => {
+  for (const entry of [null, 'web', [], 5]) {
+    const result = await resolveEntry('forward', entry, { state, existing: [] }, box.env());
+    assert.equal(result.ok, false, JSON.stringify(entry));
+  }
+});
