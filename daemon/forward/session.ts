@@ -1,0 +1,319 @@
+/**
+ * A forward: local listeners that stay bound for the session's whole life, and per accepted
+ * connection a port-forward stream to a ready pod of the target. Watch events (not failures)
+ * drive failover: when a pod stops being ready its connections are closed and new ones go
+ * elsewhere; with no ready pod (or no API server) new connections are held up to connectTimeout.
+ */
+import type { Socket } from 'node:net';
+import type { ForwardSpec, PortMapping } from '../../config/types.js';
+import { isRetryable, KportError, toKportError } from '../api/errors.js';
+import type { KubeClient } from '../kube/client.js';
+import type { NamespaceCaches } from '../kube/caches.js';
+import { WebSocketDialer, type PodDialer } from '../kube/dial.js';
+import { ApiStatusError } from '../kube/errors.js';
+import type { NamespaceCache } from '../kube/namespace-cache.js';
+import type { LabelSelector, Pod, Workload } from '../kube/objects.js';
+import { candidates, describeTarget, remotePort, type TargetView } from '../kube/resolve.js';
+import { Backoff } from '../session/backoff.js';
+import { SessionCore } from '../session/core.js';
+import type { Session, SessionDeps } from '../session/session.js';
+import { balancerFor, type Balancer } from './balancer.js';
+import { bindListeners, type Listeners } from './listener.js';
+import { pipe, type Pipe } from './pipe.js';
+
+/** What a forward needs beyond any session's deps. */
+export interface ForwardDeps extends SessionDeps {
+  caches: NamespaceCaches;
+  /** Builds the stream dialer for a client (tests inject fakes; default: WebSocketDialer). */
+  dialer?: (client: KubeClient) => PodDialer;
+  /** Delay between retries of a `failed` session (default 10 s). */
+  slowRetryMs?: number;
+}
+
+/** One accepted local connection, from accept to close. */
+interface Connection {
+  socket: Socket;
+  mapping: PortMapping;
+  deadline: number;
+  timer?: NodeJS.Timeout;
+  pod?: string;
+  pipe?: Pipe;
+  closed: boolean;
+}
+
+/** Held connections beyond this many are refused rather than queued. */
+const MAX_HELD = 1024;
+
+const WORKLOAD_PATHS: Record<string, string> = { deployment: 'deployments', statefulset: 'statefulsets', replicaset: 'replicasets' };
+
+/** A self-healing port-forward session. */
+export class ForwardSession implements Session {
+  readonly core: SessionCore;
+  private client: KubeClient | null = null;
+  private cache: NamespaceCache | null = null;
+  private dialer: PodDialer | null = null;
+  private listeners: Listeners | null = null;
+  private chosenPorts = new Map<PortMapping, number>();
+  private readonly balancer: Balancer;
+  private workloadSelector: LabelSelector | null = null;
+  private ready: Pod[] = [];
+  private held: Connection[] = [];
+  private readonly live = new Set<Connection>();
+  /** The target has existed at some point: its absence is churn, not a typo. */
+  private seenTarget = false;
+  private readonly backoff = new Backoff();
+  private retryTimer: NodeJS.Timeout | null = null;
+  private slowTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly abort = new AbortController();
+
+  constructor(
+    readonly spec: ForwardSpec,
+    private readonly deps: ForwardDeps,
+  ) {
+    this.core = new SessionCore(spec, deps.source, deps.log);
+    this.balancer = balancerFor(spec.balance);
+  }
+
+  async start(): Promise<void> {
+    await this.setup();
+  }
+
+  /** Bytes queued in the daemon for this session's connections right now (for backpressure checks). */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const c of this.live) n += c.pipe?.buffered() ?? 0;
+    return n;
+  }
+
+  // ---- setup and retries ------------------------------------------------------------------------
+
+  /** Binds, connects to the cluster view and evaluates; each step that fails leaves `failed` and a slow retry. */
+  private async setup(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      if (!this.listeners) {
+        const l = await bindListeners(this.spec.addresses, this.spec.ports, (s, m) => this.onConnection(s, m), this.chosenPorts);
+        if (this.stopped) return void (await l.close());
+        this.listeners = l;
+        this.chosenPorts = l.chosen;
+        this.core.setListeners(l.bound);
+      }
+      if (!this.cache) {
+        const client = this.deps.clients.acquire(this.deps.kubeconfig, this.spec.context);
+        this.client = client;
+        this.dialer = (this.deps.dialer ?? ((c) => new WebSocketDialer(c)))(client);
+        this.cache = this.deps.caches.acquire(client, this.spec.namespace);
+        this.cache.on('change', this.onCacheChange);
+      }
+    } catch (err) {
+      return this.failSlowly(toKportError(err));
+    }
+    if (WORKLOAD_PATHS[this.spec.target.kind] && !this.workloadSelector) void this.fetchWorkloadSelector();
+    this.evaluate();
+  }
+
+  private failSlowly(err: KportError): void {
+    this.refuse(err);
+    if (this.slowTimer) clearTimeout(this.slowTimer);
+    this.slowTimer = setTimeout(() => {
+      this.slowTimer = null;
+      this.core.transition('starting', 'retrying');
+      void this.setup();
+    }, this.deps.slowRetryMs ?? 10_000);
+  }
+
+  /** Reads a workload's selector (immutable in apps/v1, so once is enough). */
+  private async fetchWorkloadSelector(): Promise<void> {
+    const t = this.spec.target;
+    if (t.kind === 'selector' || !this.client) return;
+    const path = `/apis/apps/v1/namespaces/${encodeURIComponent(this.spec.namespace)}/${WORKLOAD_PATHS[t.kind]}/${encodeURIComponent(t.name)}`;
+    try {
+      const w = await this.client.request<Workload>(path, { signal: this.abort.signal });
+      if (!w.spec?.selector) throw new KportError('TARGET_NOT_FOUND', `${t.kind}/${t.name} has no selector`);
+      this.workloadSelector = w.spec.selector;
+      this.seenTarget = true;
+      this.evaluate();
+    } catch (err) {
+      if (this.stopped) return;
+      const e = err instanceof ApiStatusError && err.httpStatus === 404 ? await this.notFound(t.kind, t.name) : toKportError(err);
+      if (!isRetryable(e.code)) return this.failSlowly(e);
+      this.core.recordError(e);
+      this.retryLater(e, () => void this.fetchWorkloadSelector());
+    }
+  }
+
+  /** TARGET_NOT_FOUND for `kind/name`, or NAMESPACE_NOT_FOUND when the namespace itself is missing. */
+  private async notFound(kind: string, name: string): Promise<KportError> {
+    const ns = this.spec.namespace;
+    try {
+      await this.client?.request(`/api/v1/namespaces/${encodeURIComponent(ns)}`, { signal: this.abort.signal, codes: { notFound: 'NAMESPACE_NOT_FOUND' } });
+    } catch (err) {
+      if (err instanceof ApiStatusError && err.code === 'NAMESPACE_NOT_FOUND') return new KportError('NAMESPACE_NOT_FOUND', `namespace "${ns}" not found`);
+    }
+    return new KportError('TARGET_NOT_FOUND', `${kind} "${name}" not found in namespace "${ns}"`);
+  }
+
+  /** Enters `backoff` and runs `then` after the next backoff delay (one retry pending at a time). */
+  private retryLater(err: KportError, then: () => void): void {
+    if (this.retryTimer || this.stopped) return;
+    const delay = this.backoff.next();
+    this.core.counters.reconnects++;
+    this.core.transition('backoff', `retrying in ${delay} ms: ${err.message}`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      then();
+    }, delay);
+  }
+
+  // ---- the cluster view ---------------------------------------------------------------------------
+
+  private readonly onCacheChange = (): void => this.evaluate();
+
+  private view(): TargetView {
+    const cache = this.cache!;
+    return {
+      namespace: this.spec.namespace,
+      pods: cache.pods.values(),
+      service: (name) => cache.services.get(name),
+      endpointPods: (name) => cache.endpointPods(name),
+    };
+  }
+
+  /** Recomputes the ready pods from the cache and moves the state machine accordingly. */
+  private evaluate(): void {
+    const cache = this.cache;
+    if (this.stopped || !cache || this.slowTimer) return;
+    const problem = cache.problem;
+    if (problem && !isRetryable(problem.code)) return this.refuse(problem);
+    if (problem || !cache.synced) {
+      if (problem && this.core.state !== 'waiting') this.core.recordError(problem);
+      return this.core.transition('waiting', problem ? `API server unreachable: ${problem.message}` : 'connecting to the API server');
+    }
+    const found = candidates(this.spec.target, this.view(), this.workloadSelector);
+    const names = found.ok ? found.pods.map((p) => p.metadata.name) : [];
+    this.failOver(names);
+    this.ready = found.ok ? found.pods : [];
+    this.core.setPods(names);
+    if (!found.ok) {
+      if (found.missing && !this.seenTarget) return this.refuse(found.error);
+      return this.core.transition('waiting', found.error.message);
+    }
+    this.seenTarget = true;
+    if (this.retryTimer) return; // a backoff retry is pending; it re-evaluates when due
+    const target = describeTarget(this.spec.target);
+    this.core.transition('ready', names.length === 1 ? `forwarding to pod ${names[0]} (${target})` : `forwarding to ${names.length} pods of ${target}`);
+    for (const c of this.held.splice(0)) void this.dispatch(c);
+  }
+
+  /**
+   * `failed` until the cache says otherwise (the watches keep running, so a target that appears or
+   * credentials that start working bring the session back); waiting connections are refused.
+   */
+  private refuse(err: KportError): void {
+    if (this.core.state !== 'failed') this.core.recordError(err);
+    this.core.transition('failed', err.message);
+    for (const c of this.held.splice(0)) this.close(c, null);
+  }
+
+  /** Closes connections on pods that are no longer ready; counts a failover per pod lost. */
+  private failOver(readyNames: string[]): void {
+    const lost = this.ready.map((p) => p.metadata.name).filter((n) => !readyNames.includes(n));
+    if (lost.length === 0) return;
+    this.core.counters.failovers += lost.length;
+    this.core.log.info({ pods: lost }, 'pod gone or not ready; failing over');
+    for (const c of this.live) {
+      if (c.pod && lost.includes(c.pod)) c.pipe?.cancel(new KportError('NO_READY_PODS', `pod ${c.pod} went away`));
+    }
+  }
+
+  // ---- connections --------------------------------------------------------------------------------
+
+  private onConnection(socket: Socket, mapping: PortMapping): void {
+    const conn: Connection = { socket, mapping, deadline: Date.now() + this.spec.connectTimeoutMs, closed: false };
+    socket.on('error', () => {});
+    socket.once('close', () => this.close(conn, null));
+    this.core.counters.connectionsTotal++;
+    this.core.counters.connectionsActive++;
+    this.live.add(conn);
+    this.core.changed();
+    if (this.stopped || this.core.state === 'failed') return this.close(conn, null);
+    if (this.core.state === 'ready') void this.dispatch(conn);
+    else this.hold(conn);
+  }
+
+  /** Keeps a connection waiting (paused, unread) for a ready pod until its deadline. */
+  private hold(conn: Connection): void {
+    if (conn.closed) return;
+    if (this.held.length >= MAX_HELD) return this.close(conn, new KportError('CONNECT_TIMEOUT', `more than ${MAX_HELD} connections waiting; refusing new ones`));
+    this.held.push(conn);
+    conn.timer ??= setTimeout(() => {
+      const why = new KportError('CONNECT_TIMEOUT', `no ready pod for ${describeTarget(this.spec.target)} within ${this.spec.connectTimeoutMs / 1000} s; closed a waiting connection`);
+      this.close(conn, why);
+    }, Math.max(0, conn.deadline - Date.now()));
+  }
+
+  private async dispatch(conn: Connection): Promise<void> {
+    if (conn.closed || this.stopped) return;
+    const pod = this.balancer.pick(this.ready);
+    const port = remotePort(this.spec.target, conn.mapping.remote, pod, this.view());
+    if (port instanceof KportError) return this.close(conn, port);
+    conn.pod = pod.metadata.name;
+    let ws;
+    try {
+      ws = await this.dialer!.dial({ namespace: this.spec.namespace, pod: pod.metadata.name, port }, this.abort.signal);
+    } catch (err) {
+      conn.pod = undefined;
+      if (conn.closed || this.stopped) return;
+      const e = toKportError(err);
+      this.core.recordError(e);
+      // A pod that vanished or stopped running since the last watch event is churn: retry elsewhere.
+      if (!isRetryable(e.code) && e.code !== 'TARGET_NOT_FOUND') {
+        this.close(conn, null);
+        return this.failSlowly(e);
+      }
+      this.hold(conn);
+      return this.retryLater(e, () => this.evaluate());
+    }
+    if (conn.closed || this.stopped) return void ws.terminate();
+    clearTimeout(conn.timer);
+    this.backoff.reset();
+    const counters = this.core.counters;
+    conn.pipe = pipe(conn.socket, ws, port, { onBytesIn: (n) => (counters.bytesIn += n), onBytesOut: (n) => (counters.bytesOut += n) });
+    const outcome = await conn.pipe.done;
+    if (outcome.error && !outcome.cancelled) this.core.recordError(outcome.error);
+    this.close(conn, null);
+  }
+
+  /** Ends a connection once: destroys the socket, records `why`, updates counters. */
+  private close(conn: Connection, why: KportError | null): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    clearTimeout(conn.timer);
+    this.held = this.held.filter((c) => c !== conn);
+    this.live.delete(conn);
+    if (why) this.core.recordError(why);
+    if (!conn.socket.destroyed) conn.socket.destroy();
+    this.core.counters.connectionsActive--;
+    this.core.changed();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.abort.abort();
+    for (const t of [this.retryTimer, this.slowTimer]) if (t) clearTimeout(t);
+    const closing = this.listeners?.close();
+    for (const c of [...this.live]) {
+      c.pipe?.cancel(new KportError('SHUTTING_DOWN', 'forward stopped'));
+      this.close(c, null);
+    }
+    if (this.cache) {
+      this.cache.off('change', this.onCacheChange);
+      this.deps.caches.release(this.cache);
+    }
+    if (this.client) this.deps.clients.release(this.client);
+    await closing;
+    this.core.transition('stopped', 'stopped');
+  }
+}
