@@ -24,24 +24,32 @@ import { validate, type Validated } from './validate.js';
 
 export { defaultConfigPath } from './paths.js';
 
-/** Reads and loads a kport.yaml; a file that cannot be read is an error naming it. */
-export async function loadConfigFile(file: string, env: ConfigEnv): Promise<LoadResult> {
+/**
+ * Reads and loads a kport.yaml; a file that cannot be read is an error naming it. `runtime` are sessions added
+ * outside the file (kportctl add): the file's entries must not take their names or local binds.
+ */
+export async function loadConfigFile(file: string, env: ConfigEnv, runtime: readonly SessionSpec[] = []): Promise<LoadResult> {
   const absolute = resolve(env.cwd, file);
   const text = await readText(absolute, KPORT_YAML_LIMITS);
   if (!text.ok) return finish([error([], text.message)], null, file, null);
-  return loadText(text.value, file, absolute, env);
+  return loadText(text.value, file, absolute, env, runtime);
 }
 
 /** Loads kport.yaml text; `file` names it in issues and anchors relative paths (null: the working directory). */
-export async function loadConfigText(text: string, file: string | null, env: ConfigEnv): Promise<LoadResult> {
-  return loadText(text, file, file === null ? null : resolve(env.cwd, file), env);
+export async function loadConfigText(text: string, file: string | null, env: ConfigEnv, runtime: readonly SessionSpec[] = []): Promise<LoadResult> {
+  return loadText(text, file, file === null ? null : resolve(env.cwd, file), env, runtime);
 }
 
-async function loadText(text: string, shown: string | null, absolute: string | null, env: ConfigEnv): Promise<LoadResult> {
+async function loadText(text: string, shown: string | null, absolute: string | null, env: ConfigEnv, runtime: readonly SessionSpec[]): Promise<LoadResult> {
   const parsed = parseYaml(text, KPORT_YAML_LIMITS);
   if (!parsed.ok) return finish(parsed.problems, null, shown, null);
-  const { state, problems } = await resolveFile(parsed.value ?? {}, absolute, env);
+  const { state, problems } = await resolveFile(parsed.value ?? {}, absolute, env, runtimeClaims(runtime));
   return finish([...parsed.warnings, ...problems], state, shown, parsed.locate);
+}
+
+/** Sessions that exist outside what is being checked: only ever the earlier party of a clash. */
+function runtimeClaims(specs: readonly SessionSpec[], origin = ', added with kportctl'): Claim[] {
+  return specs.map((s) => ({ spec: s, at: null, label: `${s.kind} ${quote(s.name)}${origin}` }));
 }
 
 /** The parts of a file that validated, each entry with its path. */
@@ -86,6 +94,8 @@ function sectionsOf(file: RawFile): Sections {
     proxies: withPaths('proxies', file.proxies),
   };
 }
+
+const nameClaim = (c: Claim): NameClaim => ({ name: c.spec.name, at: null, label: c.label });
 
 /** Names as written, valid or not, so a duplicate is reported even next to an entry with other errors. */
 function namesOf(raw: unknown): NameClaim[] {
@@ -138,10 +148,11 @@ async function resolveFile(
   raw: unknown,
   absolute: string | null,
   env: ConfigEnv,
+  existing: Claim[],
 ): Promise<{ state: DesiredState | null; problems: Problem[] }> {
   const whole = validate(fileSchema, raw);
   const problems: Problem[] = whole.ok ? [] : [...whole.problems];
-  problems.push(...duplicateNames(namesOf(raw)));
+  problems.push(...duplicateNames([...existing.map(nameClaim), ...namesOf(raw)]));
   const sections = whole.ok ? sectionsOf(whole.value) : salvage(raw);
   if (sections === null) return { state: null, problems };
 
@@ -152,7 +163,7 @@ async function resolveFile(
   problems.push(...checkDefaults(defaults, kube.view));
 
   const base: ResolveBase = { defaults, kube: kube.view, baseDir, env };
-  const claims: Claim[] = [];
+  const claims: Claim[] = [...existing];
   const resolveAll = <R, S extends SessionSpec>(
     entries: Array<{ raw: R; at: PathSegment[] }>,
     fn: (raw: R, at: PathSegment[], base: ResolveBase) => Resolved<S>,
@@ -227,9 +238,8 @@ export async function resolveEntry(
   const resolved = checked.value({ defaults, kube: kube.view, baseDir, env });
   problems.push(...resolved.problems);
   const spec = resolved.value;
-  const others: Claim[] = existing.map((s) => ({ spec: s, at: null, label: `${s.kind} ${quote(s.name)}` }));
-  const names = others.map((c) => ({ name: c.spec.name, at: null, label: c.label }));
-  problems.push(...duplicateNames([...names, { name: spec.name, at: [], label: '' }]));
+  const others = runtimeClaims(existing, '');
+  problems.push(...duplicateNames([...others.map(nameClaim), { name: spec.name, at: [], label: '' }]));
   problems.push(...clashingBinds([...others, { spec, at: [], label: '' }]));
   return done(problems, spec);
 }

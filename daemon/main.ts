@@ -1,13 +1,125 @@
 #!/usr/bin/env node
-/** kportd: the kport daemon's command line. */
+/**
+ * kportd's process: `kportd check [FILE]`, `kportd --foreground` (runs attached), and plain
+ * `kportd`, which starts a detached copy of itself and returns once its socket answers.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { runCheck } from '../config/check.js';
+import { configEnvFromProcess, defaultConfigPath } from '../config/paths.js';
+import { KportError } from './api/errors.js';
+import { daemonPaths, type DaemonPaths } from './api/paths.js';
+import { AlreadyRunning, startDaemon } from './daemon.js';
+import { probeSocket } from './liveness.js';
+import { VERSION } from './version.js';
 
-const [verb, ...rest] = process.argv.slice(2);
-if (verb === 'check') {
-  const result = await runCheck(rest[0], process.env);
-  process.stdout.write(result.text);
-  process.exitCode = result.code;
-} else {
-  process.stderr.write('kportd: the daemon is not built yet; only `kportd check [FILE]` works\n');
-  process.exitCode = 2;
+const USAGE = `usage: kportd [--config FILE] [--foreground] [--log-level LEVEL]
+       kportd check [FILE]
+
+  (no flags)       start in the background; returns once the control socket answers
+  --foreground     run attached: logs to stderr (pretty on a terminal) and to the log file
+  --config FILE    kport.yaml to load (default: $KPORT_CONFIG, else ~/.config/kport/kport.yaml)
+  --log-level L    debug, info (default), warn, error
+  check [FILE]     validate a kport.yaml without starting anything (exit 0 ok, 1 errors)
+
+Environment: KPORT_CONFIG, KPORT_STATE_DIR (state folder), KPORT_SOCKET (control socket).
+`;
+/** Shutdown must finish within this long after SIGTERM/SIGINT. */
+const SHUTDOWN_DEADLINE_MS = 4_500;
+const START_DEADLINE_MS = 15_000;
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`kportd: ${message}\n`);
+  process.exit(code);
 }
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'check') {
+    const result = await runCheck(argv[1], process.env);
+    process.stdout.write(result.text);
+    process.exitCode = result.code;
+    return;
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        foreground: { type: 'boolean', short: 'f' },
+        'log-level': { type: 'string' },
+        daemonized: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`, 2);
+  }
+  if (values.help) return void process.stdout.write(USAGE);
+  if (values.version) return void process.stdout.write(`kportd ${VERSION}\n`);
+  let paths: DaemonPaths;
+  try {
+    paths = daemonPaths(process.env);
+  } catch (err) {
+    fail((err as Error).message, 2);
+  }
+  const env = configEnvFromProcess();
+  const configFile = resolve(values.config ?? defaultConfigPath(env));
+  if (values.foreground || values.daemonized) return runAttached(paths, configFile, env, values['log-level'], !values.daemonized);
+  return detach(paths, argv);
+}
+
+/** Runs the daemon in this process until a signal or `kportctl stop`. */
+async function runAttached(paths: DaemonPaths, configFile: string, env: ReturnType<typeof configEnvFromProcess>, logLevel: string | undefined, foreground: boolean): Promise<void> {
+  let daemon;
+  try {
+    daemon = await startDaemon({ paths, configFile, env, foreground, logLevel });
+  } catch (err) {
+    if (err instanceof AlreadyRunning) fail(err.message, 1);
+    fail(err instanceof KportError ? err.message : String((err as Error).stack ?? err), 1);
+  }
+  const stop = (signal: string) => {
+    setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
+    void daemon.shutdown(signal);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => daemon.reload());
+  // One bad socket must not take every other tunnel down with it: log and carry on.
+  process.on('uncaughtException', (err) => daemon.log.error({ err }, 'uncaught exception'));
+  process.on('unhandledRejection', (err) => daemon.log.error({ err }, 'unhandled rejection'));
+  await daemon.stopped;
+  process.exit(0);
+}
+
+/** Starts a detached `kportd --daemonized` (its own session; output to the log) and waits for its socket. */
+async function detach(paths: DaemonPaths, argv: string[]): Promise<void> {
+  const probe = await probeSocket(paths.socket).catch((err: Error) => fail(err.message, 1));
+  if (probe.state === 'alive') fail(`already running${probe.pid ? ` (pid ${probe.pid})` : ''} on ${paths.socket}`, 1);
+  mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
+  const out = openSync(paths.log, 'a', 0o600);
+  const self = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, [...process.execArgv, self, ...argv, '--daemonized'], { detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
+  let exited: number | string | null = null;
+  child.once('exit', (code, signal) => (exited = code ?? signal));
+  child.unref();
+  const deadline = Date.now() + START_DEADLINE_MS;
+  while (Date.now() < deadline) {
+    if (exited !== null) fail(`failed to start (exit ${exited}); see ${paths.log}`, 1);
+    const now = await probeSocket(paths.socket).catch(() => ({ state: 'absent' as const }));
+    if (now.state === 'alive' && now.pid === child.pid) {
+      process.stdout.write(`kportd started (pid ${child.pid}); socket ${paths.socket}; log ${paths.log}\n`);
+      return;
+    }
+    if (now.state === 'alive') fail(`another kportd (pid ${now.pid}) started at the same time on ${paths.socket}`, 1);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  fail(`did not answer on ${paths.socket} within ${START_DEADLINE_MS / 1000} s; see ${paths.log}`, 1);
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,144 @@
+/**
+ * The control contract between kportd and kportctl, defined once: JSON-RPC 2.0 over a WebSocket
+ * on a Unix socket. Method names, their params (validated with zod on the daemon side), their
+ * results, the notifications, and how error codes map to JSON-RPC codes.
+ */
+import { z } from 'zod';
+import type { ConfigIssue } from '../../config/types.js';
+import type { ErrorCode } from './errors.js';
+import type { SessionState, SessionStatus } from './session.js';
+
+/** The HTTP path of the WebSocket on the control socket (`ws+unix:///path/kportd.sock:/rpc`). */
+export const RPC_PATH = '/rpc';
+/** Messages above this size get a JSON-RPC error instead of being parsed. */
+export const MAX_MESSAGE_BYTES = 1 << 20;
+/** Messages above this size close the connection (WebSocket 1009) before they are even buffered. */
+export const HARD_MESSAGE_LIMIT = 4 << 20;
+
+const Empty = z.object({}).strict().default({});
+const Name = z.object({ name: z.string().min(1) }).strict();
+
+/** Params of every method, as zod schemas (the daemon validates with them; the client sends their input type). */
+export const PARAMS = {
+  'daemon.status': Empty,
+  'daemon.shutdown': Empty,
+  'config.reload': Empty,
+  'session.list': Empty,
+  'session.get': Name,
+  /** A forward or proxy given as its kport.yaml entry; persisted unless ephemeral. */
+  'session.add': z
+    .object({ kind: z.enum(['forward', 'proxy']), entry: z.record(z.string(), z.unknown()), ephemeral: z.boolean().default(false) })
+    .strict(),
+  'session.remove': Name,
+  'session.restart': Name,
+  /** Resolves once the session is ready; a TIMEOUT error after timeoutMs. */
+  'session.wait': z.object({ name: z.string().min(1), timeoutMs: z.number().int().min(0).max(86_400_000).default(30_000) }).strict(),
+  /** Starts `session.changed` / `session.removed` notifications, and `log` ones with logs: true. */
+  'events.subscribe': z.object({ logs: z.boolean().default(false) }).strict().default({ logs: false }),
+  /** The last lines of the daemon's log file. */
+  'logs.read': z.object({ lines: z.number().int().min(1).max(10_000).default(100) }).strict().default({ lines: 100 }),
+} as const;
+
+/** Every method name. */
+export type MethodName = keyof typeof PARAMS;
+/** What a caller sends for a method. */
+export type ParamsIn<M extends MethodName> = z.input<(typeof PARAMS)[M]>;
+/** What a handler receives (defaults applied). */
+export type ParamsOut<M extends MethodName> = z.output<(typeof PARAMS)[M]>;
+
+/** The state of the configuration file as last loaded. */
+export interface ConfigStatus {
+  file: string | null;
+  /** ISO time of the last load attempt, null before any. */
+  loadedAt: string | null;
+  ok: boolean;
+  /** Errors of the last attempt: the running sessions come from the last good load. */
+  errors: ConfigIssue[];
+  warnings: ConfigIssue[];
+}
+
+/** `daemon.status`. */
+export interface DaemonStatus {
+  version: string;
+  pid: number;
+  startedAt: string;
+  uptimeMs: number;
+  socket: string;
+  stateDir: string;
+  logFile: string;
+  config: ConfigStatus;
+  sessions: { total: number } & Record<SessionState, number>;
+}
+
+/** `config.reload`: what the reload touched (nothing when the file is invalid). */
+export interface ReloadResult {
+  ok: boolean;
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: string[];
+  errors: ConfigIssue[];
+  warnings: ConfigIssue[];
+}
+
+/** Results of every method. */
+export interface Results {
+  'daemon.status': DaemonStatus;
+  'daemon.shutdown': { stopping: true };
+  'config.reload': ReloadResult;
+  'session.list': SessionStatus[];
+  'session.get': SessionStatus;
+  'session.add': SessionStatus;
+  'session.remove': { removed: string };
+  'session.restart': SessionStatus;
+  'session.wait': SessionStatus;
+  'events.subscribe': { subscribed: true };
+  'logs.read': { lines: string[] };
+}
+
+/** Server → client notifications after `events.subscribe`. */
+export interface Notifications {
+  'session.changed': SessionStatus;
+  'session.removed': { name: string };
+  /** One pino record of the daemon's log, as JSON. */
+  log: Record<string, unknown>;
+}
+
+/** JSON-RPC's own codes. */
+export const JSONRPC_CODES = { PARSE_ERROR: -32700, INVALID_REQUEST: -32600, METHOD_NOT_FOUND: -32601, INVALID_PARAMS: -32602, INTERNAL_ERROR: -32603 } as const;
+
+/** kport's codes on the wire: protocol-ish ones reuse JSON-RPC's, the rest live in -32000…-32099. */
+export const RPC_CODES: Record<ErrorCode, number> = {
+  INVALID_PARAMS: JSONRPC_CODES.INVALID_PARAMS,
+  INTERNAL: JSONRPC_CODES.INTERNAL_ERROR,
+  NOT_FOUND: -32001,
+  CONFLICT: -32002,
+  INVALID_CONFIG: -32003,
+  DECLARED_IN_CONFIG: -32004,
+  TIMEOUT: -32005,
+  SHUTTING_DOWN: -32006,
+  PORT_IN_USE: -32010,
+  BIND_FAILED: -32011,
+  KUBECONFIG: -32012,
+  CONTEXT_NOT_FOUND: -32013,
+  NAMESPACE_NOT_FOUND: -32014,
+  TARGET_NOT_FOUND: -32015,
+  NO_READY_PODS: -32016,
+  PORT_NOT_FOUND: -32017,
+  UNAUTHORIZED: -32018,
+  FORBIDDEN: -32019,
+  API_UNREACHABLE: -32020,
+  API_ERROR: -32021,
+  TLS_ERROR: -32022,
+  POD_NOT_RUNNING: -32023,
+  STREAM_REFUSED: -32024,
+  STREAM_ERROR: -32025,
+  CONNECT_TIMEOUT: -32026,
+  UPSTREAM_ERROR: -32027,
+};
+
+/** The `data` of every kport JSON-RPC error: the stable code, and structured detail (e.g. config issues). */
+export interface RpcErrorData {
+  code: ErrorCode;
+  details?: unknown;
+}

@@ -1,0 +1,56 @@
+/**
+ * The control API as a dispatch table: one handler per method, each taking validated params and a
+ * narrow view of the daemon, mapping to core calls. Nothing here knows about sockets.
+ */
+import type { DaemonStatus, MethodName, ParamsOut, Results } from '../api/rpc.js';
+import type { Supervisor } from '../supervisor.js';
+
+/** What handlers may use of the daemon. */
+export interface Control {
+  supervisor: Pick<Supervisor, 'reload' | 'add' | 'remove' | 'restart' | 'list' | 'get' | 'wait' | 'configStatus' | 'counts'>;
+  info: Pick<DaemonStatus, 'version' | 'pid' | 'startedAt' | 'socket' | 'stateDir' | 'logFile'>;
+  /** Begins shutdown once the current response has gone out. */
+  shutdown(): void;
+  /** The last `lines` lines of the log file. */
+  readLog(lines: number): Promise<string[]>;
+}
+
+/** Per-connection abilities a handler may use (notifications). */
+export interface Caller {
+  subscribe(opts: { logs: boolean }): void;
+}
+
+/** A handler for method M. */
+export type Handler<M extends MethodName> = (params: ParamsOut<M>, caller: Caller) => Promise<Results[M]> | Results[M];
+
+/** The dispatch table. */
+export type Handlers = { [M in MethodName]: Handler<M> };
+
+/** Builds the table over a daemon. */
+export function handlers(control: Control): Handlers {
+  const { supervisor } = control;
+  return {
+    'daemon.status': () => ({
+      ...control.info,
+      uptimeMs: Date.now() - Date.parse(control.info.startedAt),
+      config: supervisor.configStatus(),
+      sessions: supervisor.counts(),
+    }),
+    'daemon.shutdown': () => {
+      control.shutdown();
+      return { stopping: true };
+    },
+    'config.reload': () => supervisor.reload(),
+    'session.list': () => supervisor.list(),
+    'session.get': ({ name }) => supervisor.get(name),
+    'session.add': ({ kind, entry, ephemeral }) => supervisor.add(kind, entry, ephemeral),
+    'session.remove': ({ name }) => supervisor.remove(name),
+    'session.restart': ({ name }) => supervisor.restart(name),
+    'session.wait': ({ name, timeoutMs }) => supervisor.wait(name, timeoutMs),
+    'events.subscribe': ({ logs }, caller) => {
+      caller.subscribe({ logs });
+      return { subscribed: true };
+    },
+    'logs.read': async ({ lines }) => ({ lines: await control.readLog(lines) }),
+  };
+}

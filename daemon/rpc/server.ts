@@ -1,0 +1,192 @@
+/**
+ * The control socket: a Unix socket (mode 0600, in a 0700 folder) serving JSON-RPC 2.0 over
+ * WebSocket at /rpc. Every malformed input — bad JSON, a non-request, unknown method, wrong params,
+ * an oversized message — gets a JSON-RPC error and the daemon carries on. Subscribed connections
+ * receive `session.changed`, `session.removed` and `log` notifications; a subscriber that stops
+ * reading is dropped rather than buffered without bound.
+ */
+import type { EventEmitter } from 'node:events';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { dirname } from 'node:path';
+import {
+  isJSONRPCRequest,
+  isJSONRPCRequests,
+  isJSONRPCResponse,
+  isJSONRPCResponses,
+  JSONRPCClient,
+  JSONRPCErrorException,
+  JSONRPCServer,
+  JSONRPCServerAndClient,
+  type JSONRPCParams,
+} from 'json-rpc-2.0';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { KportError } from '../api/errors.js';
+import { HARD_MESSAGE_LIMIT, JSONRPC_CODES, MAX_MESSAGE_BYTES, PARAMS, RPC_CODES, RPC_PATH, type MethodName, type Notifications, type RpcErrorData } from '../api/rpc.js';
+import type { Caller, Handlers } from './methods.js';
+
+/** Above this many unsent bytes a subscriber is too slow and gets disconnected. */
+const SUBSCRIBER_BACKLOG = 8 << 20;
+
+/** Where notifications come from. */
+export interface EventSources {
+  /** Emits `session.changed` and `session.removed`. */
+  sessions: EventEmitter;
+  /** Emits `record` per log line. */
+  logs: EventEmitter;
+}
+
+/** One client connection. */
+class Connection implements Caller {
+  readonly peer: JSONRPCServerAndClient<Connection, void>;
+  private readonly cleanups: (() => void)[] = [];
+  private subscribed = false;
+  private logsSubscribed = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    server: JSONRPCServer<Connection>,
+    private readonly sources: EventSources,
+  ) {
+    const client = new JSONRPCClient<void>((payload) => this.send(payload));
+    this.peer = new JSONRPCServerAndClient(server, client, { errorListener: () => {} });
+  }
+
+  /** Sends one JSON message unless the socket is gone. */
+  send(payload: unknown): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(payload));
+  }
+
+  private notify<N extends keyof Notifications>(method: N, params: Notifications[N]): void {
+    if (this.ws.bufferedAmount > SUBSCRIBER_BACKLOG) return void this.ws.close(1013, 'subscriber too slow');
+    this.peer.notify(method, params as unknown as JSONRPCParams, undefined);
+  }
+
+  private listen<A>(source: EventEmitter, event: string, fn: (arg: A) => void): void {
+    source.on(event, fn);
+    this.cleanups.push(() => source.off(event, fn));
+  }
+
+  subscribe({ logs }: { logs: boolean }): void {
+    if (!this.subscribed) {
+      this.subscribed = true;
+      this.listen(this.sources.sessions, 'session.changed', (s: Notifications['session.changed']) => this.notify('session.changed', s));
+      this.listen(this.sources.sessions, 'session.removed', (r: Notifications['session.removed']) => this.notify('session.removed', r));
+    }
+    if (logs && !this.logsSubscribed) {
+      this.logsSubscribed = true;
+      this.listen(this.sources.logs, 'record', (r: Notifications['log']) => this.notify('log', r));
+    }
+  }
+
+  close(): void {
+    this.cleanups.splice(0).forEach((c) => c());
+    this.peer.rejectAllPendingRequests('connection closed');
+  }
+}
+
+const errorResponse = (code: number, message: string, data?: RpcErrorData) => ({ jsonrpc: '2.0', id: null, error: { code, message, ...(data ? { data } : {}) } });
+
+/** Serves the control API on a Unix socket. */
+export class RpcServer {
+  private readonly http: Server;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MESSAGE_LIMIT, perMessageDeflate: false });
+  private readonly jsonrpc = new JSONRPCServer<Connection>({ errorListener: () => {} });
+  private readonly connections = new Set<Connection>();
+  private socketPath: string | null = null;
+
+  constructor(
+    table: Handlers,
+    private readonly sources: EventSources,
+    private readonly log: Logger,
+  ) {
+    for (const name of Object.keys(PARAMS) as MethodName[]) this.register(name, table);
+    this.http = createServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end(`kportd speaks JSON-RPC 2.0 over WebSocket at ${RPC_PATH}\n`));
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+  }
+
+  private register<M extends MethodName>(name: M, table: Handlers): void {
+    const handler = table[name];
+    this.jsonrpc.addMethod(name, async (raw, conn) => {
+      const parsed = PARAMS[name].safeParse(raw ?? undefined);
+      if (!parsed.success) {
+        const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
+        throw new JSONRPCErrorException(`invalid params for ${name}: ${why}`, JSONRPC_CODES.INVALID_PARAMS, { code: 'INVALID_PARAMS', details: parsed.error.issues } satisfies RpcErrorData);
+      }
+      try {
+        return await handler(parsed.data as never, conn);
+      } catch (err) {
+        const e = err instanceof KportError ? err : new KportError('INTERNAL', `internal error in ${name}: ${(err as Error).message}`);
+        if (e.code === 'INTERNAL') this.log.error({ err, method: name }, 'RPC handler failed');
+        throw new JSONRPCErrorException(e.message, RPC_CODES[e.code], { code: e.code, details: e.data } satisfies RpcErrorData);
+      }
+    });
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (new URL(req.url ?? '/', 'http://kportd').pathname !== RPC_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+  }
+
+  private onConnection(ws: WebSocket): void {
+    const conn = new Connection(ws, this.jsonrpc, this.sources);
+    this.connections.add(conn);
+    ws.on('message', (data: Buffer) => void this.onMessage(conn, data));
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => {
+      this.connections.delete(conn);
+      conn.close();
+    });
+  }
+
+  private async onMessage(conn: Connection, data: Buffer): Promise<void> {
+    if (data.length > MAX_MESSAGE_BYTES) {
+      return conn.send(errorResponse(JSONRPC_CODES.INVALID_REQUEST, `message of ${data.length} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`, { code: 'INVALID_PARAMS' }));
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(data.toString('utf8'));
+    } catch (err) {
+      return conn.send(errorResponse(JSONRPC_CODES.PARSE_ERROR, `Parse error: ${(err as Error).message}`));
+    }
+    const known = isJSONRPCRequest(payload) || isJSONRPCResponse(payload) || (Array.isArray(payload) && payload.length > 0 && (isJSONRPCRequests(payload) || isJSONRPCResponses(payload)));
+    if (!known) return conn.send(errorResponse(JSONRPC_CODES.INVALID_REQUEST, 'Invalid Request: not a JSON-RPC 2.0 request'));
+    await conn.peer.receiveAndSend(payload, conn, undefined).catch((err: unknown) => this.log.debug({ err }, 'RPC message not handled'));
+  }
+
+  /** Listens on `socketPath` with mode 0600 inside a 0700 folder (the caller has cleared any stale socket). */
+  async listen(socketPath: string): Promise<void> {
+    const dir = dirname(socketPath);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    // The socket's mode follows the umask at bind time; narrow it just for the bind.
+    const previous = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.http.once('error', reject);
+        this.http.listen(socketPath, () => {
+          this.http.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(previous);
+    }
+    this.socketPath = socketPath;
+  }
+
+  /** Stops accepting, closes every client and removes the socket file. */
+  async close(): Promise<void> {
+    for (const c of this.connections) c.ws.close(1001, 'kportd stopping');
+    const closed = new Promise((r) => this.http.close(r));
+    this.http.closeAllConnections();
+    for (const c of this.connections) c.ws.terminate();
+    await closed;
+    if (this.socketPath) rmSync(this.socketPath, { force: true });
+  }
+}

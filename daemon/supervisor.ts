@@ -1,0 +1,256 @@
+/**
+ * The supervisor owns the map of running sessions and reconciles it with the desired state:
+ * kport.yaml (last good load) plus the sessions added at runtime. A reload touches only what
+ * changed — an unchanged forward keeps its listener and its open connections. Mutations are
+ * serialised, so a file-watch reload and an RPC add never interleave.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { diffSessions, sessionsOf } from '../config/diff.js';
+import { formatIssue } from '../config/issues.js';
+import { loadConfigFile, loadConfigText, resolveEntry } from '../config/load.js';
+import type { ConfigEnv, ConfigIssue, DesiredState, SessionSpec } from '../config/types.js';
+import { KportError } from './api/errors.js';
+import type { ConfigStatus, ReloadResult } from './api/rpc.js';
+import { SESSION_STATES, type SessionSource, type SessionState, type SessionStatus } from './api/session.js';
+import type { Session } from './session/session.js';
+import type { SessionStore } from './state.js';
+
+/** Builds a session for a spec; `kubeconfig` is the desired state's merged kubeconfig list. */
+export type SessionFactory = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[]) => Session;
+
+/** What the supervisor is built with. */
+export interface SupervisorDeps {
+  log: Logger;
+  env: ConfigEnv;
+  /** The kport.yaml path (it may not exist yet). */
+  configFile: string;
+  store: SessionStore;
+  createSession: SessionFactory;
+}
+
+interface Running {
+  spec: SessionSpec;
+  source: SessionSource;
+  session: Session;
+  kubeconfig: readonly string[];
+  detach: () => void;
+}
+
+const summary = (issues: ConfigIssue[]) => issues.slice(0, 3).map(formatIssue).join('; ') + (issues.length > 3 ? ` (and ${issues.length - 3} more)` : '');
+
+/** Emits `session.changed` (SessionStatus) and `session.removed` ({ name }). */
+export class Supervisor extends EventEmitter {
+  private readonly running = new Map<string, Running>();
+  /** The last good load of kport.yaml (an empty state before any). */
+  private desired: DesiredState | null = null;
+  private runtime: SessionSpec[] = [];
+  /** Runtime sessions not written to disk. */
+  private readonly ephemeral = new Set<string>();
+  private config: ConfigStatus;
+  private queue: Promise<unknown> = Promise.resolve();
+  private stopping = false;
+
+  constructor(private readonly deps: SupervisorDeps) {
+    super();
+    this.config = { file: deps.configFile, loadedAt: null, ok: true, errors: [], warnings: [] };
+  }
+
+  /** Runs `fn` after every earlier mutation has finished. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  /** Loads the persisted runtime sessions and kport.yaml, and starts everything. */
+  start(): Promise<ReloadResult> {
+    this.runtime = this.deps.store.load();
+    return this.reload();
+  }
+
+  /** Re-reads kport.yaml and applies the difference; an invalid file changes nothing and is reported. */
+  reload(): Promise<ReloadResult> {
+    return this.serial(async () => {
+      const { configFile, env } = this.deps;
+      const exists = existsSync(configFile);
+      const result = exists ? await loadConfigFile(configFile, env, this.runtime) : await loadConfigText('', configFile, env, this.runtime);
+      const warnings = exists ? result.warnings : [{ severity: 'warning' as const, file: configFile, line: null, col: null, path: '', message: 'no such file: only sessions added with kportctl run (create the file to declare sessions)' }, ...result.warnings];
+      const loadedAt = new Date().toISOString();
+      if (!result.ok) {
+        this.config = { file: configFile, loadedAt, ok: false, errors: result.errors, warnings };
+        this.deps.log.error({ file: configFile, errors: result.errors.map(formatIssue) }, 'kport.yaml rejected; keeping the running sessions');
+        // Before any good load there is still a base for runtime sessions: the environment's kubeconfig.
+        if (!this.desired) await this.apply(await this.emptyState());
+        return { ok: false, added: [], removed: [], changed: [], unchanged: [], errors: result.errors, warnings };
+      }
+      this.config = { file: configFile, loadedAt, ok: true, errors: [], warnings };
+      for (const w of warnings) this.deps.log.warn(formatIssue(w));
+      const outcome = await this.apply(result.state);
+      this.deps.log.info({ file: configFile, ...outcome }, 'configuration applied');
+      return { ok: true, ...outcome, errors: [], warnings };
+    });
+  }
+
+  /** A desired state with nothing declared: defaults and the environment's kubeconfig. */
+  private async emptyState(): Promise<DesiredState | null> {
+    const r = await loadConfigText('', null, this.deps.env);
+    return r.ok ? r.state : null;
+  }
+
+  /** Reconciles running sessions with `desired` (+ runtime sessions): stop what went, then start what came. */
+  private async apply(desired: DesiredState | null): Promise<Omit<ReloadResult, 'ok' | 'errors' | 'warnings'>> {
+    const kubeconfigChanged = this.desired !== null && desired !== null && this.desired.kubeconfig.join('\0') !== desired.kubeconfig.join('\0');
+    if (desired) this.desired = desired;
+    const kubeconfig = this.desired?.kubeconfig ?? [];
+    const wanted: { spec: SessionSpec; source: SessionSource }[] = [
+      ...(this.desired ? sessionsOf(this.desired) : []).map((spec) => ({ spec, source: 'config' as const })),
+      ...this.runtime.map((spec) => ({ spec, source: 'runtime' as const })),
+    ];
+    const diff = diffSessions([...this.running.values()].map((r) => r.spec), wanted.map((w) => w.spec));
+    // A different kubeconfig list means different clusters or credentials: restart everything on it.
+    const restart = kubeconfigChanged ? diff.unchanged : [];
+    const toStop = [...diff.removed, ...diff.changed.map((c) => c.before), ...restart];
+    await Promise.all(toStop.map((s) => this.stopSession(s.name, diff.removed.includes(s))));
+    const sourceOf = new Map(wanted.map((w) => [w.spec.name, w.source]));
+    const toStart = [...diff.added, ...diff.changed.map((c) => c.after), ...restart];
+    await Promise.all(toStart.map((s) => this.startSession(s, sourceOf.get(s.name)!, kubeconfig)));
+    return {
+      added: diff.added.map((s) => s.name),
+      removed: diff.removed.map((s) => s.name),
+      changed: [...diff.changed.map((c) => c.after.name), ...restart.map((s) => s.name)],
+      unchanged: diff.unchanged.filter((s) => !restart.includes(s)).map((s) => s.name),
+    };
+  }
+
+  private async startSession(spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[]): Promise<Running> {
+    const session = this.deps.createSession(spec, source, kubeconfig);
+    const onChange = (status: SessionStatus) => this.emit('session.changed', status);
+    session.core.on('changed', onChange);
+    const entry: Running = { spec, source, session, kubeconfig, detach: () => session.core.off('changed', onChange) };
+    this.running.set(spec.name, entry);
+    await session.start();
+    return entry;
+  }
+
+  private async stopSession(name: string, removed: boolean): Promise<void> {
+    const entry = this.running.get(name);
+    if (!entry) return;
+    this.running.delete(name);
+    await entry.session.stop();
+    entry.detach();
+    if (removed) this.emit('session.removed', { name });
+  }
+
+  private entry(name: string): Running {
+    const e = this.running.get(name);
+    if (!e) throw new KportError('NOT_FOUND', `no session named "${name}" (kportctl list shows them)`);
+    return e;
+  }
+
+  private persist(): void {
+    this.deps.store.save(this.runtime.filter((s) => !this.ephemeral.has(s.name)));
+  }
+
+  /** Adds a session from its kport.yaml entry; validated by the config loader; persisted unless ephemeral. */
+  add(kind: 'forward' | 'proxy', entry: Record<string, unknown>, ephemeral: boolean): Promise<SessionStatus> {
+    return this.serial(async () => {
+      if (this.stopping) throw new KportError('SHUTTING_DOWN', 'kportd is shutting down');
+      const name = entry.name;
+      if (typeof name === 'string' && this.running.has(name)) {
+        throw new KportError('CONFLICT', `a session named "${name}" already exists (${this.running.get(name)!.source === 'config' ? 'declared in kport.yaml' : 'added with kportctl'})`);
+      }
+      const base = { state: this.desired, existing: [] as SessionSpec[] };
+      const alone = await resolveEntry(kind, entry, base, this.deps.env);
+      if (!alone.ok) throw new KportError('INVALID_CONFIG', `invalid ${kind}: ${summary(alone.errors)}`, alone.errors);
+      const together = await resolveEntry(kind, entry, { ...base, existing: [...this.running.values()].map((r) => r.spec) }, this.deps.env);
+      if (!together.ok) throw new KportError('CONFLICT', summary(together.errors), together.errors);
+      const spec = together.spec;
+      this.runtime.push(spec);
+      if (ephemeral) this.ephemeral.add(spec.name);
+      else this.persist();
+      const running = await this.startSession(spec, 'runtime', this.desired?.kubeconfig ?? []);
+      this.deps.log.info({ session: spec.name, kind, ephemeral }, 'session added');
+      return running.session.core.status();
+    });
+  }
+
+  /** Removes a runtime session (kport.yaml sessions are removed by editing the file). */
+  remove(name: string): Promise<{ removed: string }> {
+    return this.serial(async () => {
+      const e = this.entry(name);
+      if (e.source === 'config') {
+        throw new KportError('DECLARED_IN_CONFIG', `session "${name}" is declared in ${this.deps.configFile}; remove it there (or set enabled: false) and kportd applies the change`);
+      }
+      this.runtime = this.runtime.filter((s) => s.name !== name);
+      this.persist();
+      this.ephemeral.delete(name);
+      await this.stopSession(name, true);
+      this.deps.log.info({ session: name }, 'session removed');
+      return { removed: name };
+    });
+  }
+
+  /** Stops a session and starts it afresh from the same spec. */
+  restart(name: string): Promise<SessionStatus> {
+    return this.serial(async () => {
+      const e = this.entry(name);
+      await this.stopSession(name, false);
+      const running = await this.startSession(e.spec, e.source, e.kubeconfig);
+      return running.session.core.status();
+    });
+  }
+
+  /** Every session, in name order. */
+  list(): SessionStatus[] {
+    return [...this.running.values()].map((r) => r.session.core.status()).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** One session. */
+  get(name: string): SessionStatus {
+    return this.entry(name).session.core.status();
+  }
+
+  /** Resolves with the session's status once it is ready; TIMEOUT after timeoutMs, NOT_FOUND if it goes away. */
+  wait(name: string, timeoutMs: number): Promise<SessionStatus> {
+    const core = this.entry(name).session.core;
+    if (core.state === 'ready') return Promise.resolve(core.status());
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        core.off('changed', onChange);
+        this.off('session.removed', onRemoved);
+      };
+      const onChange = (s: SessionStatus) => s.state === 'ready' && (done(), resolve(s));
+      const onRemoved = (r: { name: string }) => r.name === name && (done(), reject(new KportError('NOT_FOUND', `session "${name}" was removed while waiting`)));
+      const timer = setTimeout(() => {
+        done();
+        const s = core.status();
+        reject(new KportError('TIMEOUT', `session "${name}" is not ready after ${timeoutMs / 1000} s: ${s.state}: ${s.reason}`, { state: s.state, reason: s.reason }));
+      }, timeoutMs);
+      core.on('changed', onChange);
+      this.on('session.removed', onRemoved);
+    });
+  }
+
+  /** The configuration's last load result. */
+  configStatus(): ConfigStatus {
+    return this.config;
+  }
+
+  /** Session counts by state. */
+  counts(): { total: number } & Record<SessionState, number> {
+    const counts = Object.fromEntries(SESSION_STATES.map((s) => [s, 0])) as Record<SessionState, number>;
+    for (const r of this.running.values()) counts[r.session.core.state]++;
+    return { total: this.running.size, ...counts };
+  }
+
+  /** Stops every session (shutdown). */
+  stopAll(): Promise<void> {
+    this.stopping = true;
+    return this.serial(async () => {
+      await Promise.all([...this.running.keys()].map((n) => this.stopSession(n, false)));
+    });
+  }
+}
