@@ -20,6 +20,8 @@ export interface RequestOptions {
   ca?: string;
   /** For Unix-socket HTTP servers. */
   socketPath?: string;
+  /** Send this path exactly as written (no URL normalisation of `..`, `//` or escapes). */
+  rawPath?: string;
 }
 
 /** Sends one request to `url` and collects the response body as text. */
@@ -28,7 +30,7 @@ export function fetchText(url: string, opts: RequestOptions = {}): Promise<Respo
   const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = request(
-      { hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: u.pathname + u.search, method: opts.method ?? 'GET', headers: opts.headers, ca: opts.ca, socketPath: opts.socketPath, agent: false },
+      { hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: opts.rawPath ?? u.pathname + u.search, method: opts.method ?? 'GET', headers: opts.headers, ca: opts.ca, socketPath: opts.socketPath, agent: false },
       (res) => {
         let body = '';
         res.setEncoding('utf8');

@@ -1,0 +1,190 @@
+/**
+ * Relays one plain HTTP request to the API server with the context's credentials, streaming both bodies
+ * with backpressure and flushing the response headers at once, so watches and log follows pass through
+ * as they happen. Nothing is buffered beyond what the sockets hold.
+ */
+import { request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
+import { KportError, toKportError } from '../api/errors.js';
+import type { ConnectOptions } from '../kube/client.js';
+import { networkError } from '../kube/errors.js';
+import { requestHeaders, responseHeaders } from './headers.js';
+import { plain, send, type Reply } from './reply.js';
+
+/** The API server as the proxy sees it; a KubeClient is one. */
+export interface Upstream {
+  /** The server URL, maybe with a path prefix (kubectl's --append-server-path behaviour is always on). */
+  readonly server: URL;
+  /** Fresh credentials and TLS settings for one request. */
+  connectOptions(): Promise<ConnectOptions>;
+}
+
+/** Running byte totals a relay adds to (the session's counters fit). */
+export interface Meter {
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Data listeners that add each chunk's size to both the relay's outcome and the session's meter. */
+export function byteCounters(outcome: Pick<RelayOutcome, 'bytesIn' | 'bytesOut'>, meter: Meter): { countIn: (c: Buffer) => void; countOut: (c: Buffer) => void } {
+  return {
+    countIn: (chunk) => {
+      outcome.bytesIn += chunk.length;
+      meter.bytesIn += chunk.length;
+    },
+    countOut: (chunk) => {
+      outcome.bytesOut += chunk.length;
+      meter.bytesOut += chunk.length;
+    },
+  };
+}
+
+/** How one relayed request ended. */
+export interface RelayOutcome {
+  /** The status sent to the client (502 when the API server could not be reached). */
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Set when the API server could not be reached (no response at all). */
+  unreachable: KportError | null;
+  /** Set when the API server's response broke off midway (it went away during a watch, say). */
+  broken: KportError | null;
+}
+
+/** Where one request goes: the API server's address and `rawPath` + `search` joined to its own path prefix. */
+export interface Destination {
+  https: boolean;
+  hostname: string;
+  port: number | undefined;
+  path: string;
+}
+
+/** The destination of a request; plain fields rather than a URL, whose parsing would cost more than the rest. */
+export function destination(server: URL, rawPath: string, search: string): Destination {
+  const base = server.pathname.endsWith('/') ? server.pathname.slice(0, -1) : server.pathname;
+  return {
+    https: server.protocol === 'https:',
+    hostname: server.hostname.replace(/^\[|\]$/g, ''),
+    port: server.port === '' ? undefined : Number(server.port),
+    path: base + (rawPath.startsWith('/') ? rawPath : `/${rawPath}`) + search,
+  };
+}
+
+/** The plain-text 502 when the API server is out of reach, naming it and the cause. */
+export function unreachableReply(err: KportError): Reply {
+  return plain(502, `kport: ${err.message}`);
+}
+
+/** How long a new connection to the API server may take, as kubectl's dialer allows (30 s). */
+const CONNECT_TIMEOUT_MS = 30_000;
+
+/** Gives up on a request whose new connection does not connect in time (kept-alive connections are not timed). */
+export function limitConnectTime(upReq: ClientRequest): void {
+  upReq.once('socket', (socket: Socket) => {
+    if (!socket.connecting) return;
+    const timer = setTimeout(() => upReq.destroy(Object.assign(new Error(`no connection within ${CONNECT_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+  });
+}
+
+/** A socket or TLS failure reaching the API server: TLS_ERROR for certificate failures, else UPSTREAM_ERROR. */
+export function upstreamError(err: unknown, server: string): KportError {
+  const e = networkError(err, server);
+  return e.code === 'API_UNREACHABLE' ? new KportError('UPSTREAM_ERROR', e.message) : e;
+}
+
+/** The credentials and TLS settings, or the reason they could not be had (an exec plugin failing, say). */
+export async function credentialsFor(upstream: Upstream): Promise<ConnectOptions | KportError> {
+  try {
+    return await upstream.connectOptions();
+  } catch (err) {
+    return toKportError(err, 'UPSTREAM_ERROR');
+  }
+}
+
+/** Relays `req` to `rawPath` + `search` on the API server and streams the answer into `res`. */
+export async function relay(req: IncomingMessage, res: ServerResponse, upstream: Upstream, rawPath: string, search: string, meter: Meter): Promise<RelayOutcome> {
+  const outcome: RelayOutcome = { status: 0, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null };
+  const opts = await credentialsFor(upstream);
+  if (opts instanceof KportError) return failEarly(res, outcome, opts);
+  const server = upstream.server.origin;
+  const { https, ...to } = destination(upstream.server, rawPath, search);
+  const headers = requestHeaders(req.headers, { credentials: opts.headers, clientIp: req.socket.remoteAddress, upgrade: false });
+  const { headers: _credentials, ...tls } = opts;
+  const open = https ? httpsRequest : request;
+  return new Promise<RelayOutcome>((resolve) => {
+    let upReq: ClientRequest;
+    let replayed = false;
+    // Whichever side fails first is the cause: the client hanging up, or the API server breaking off.
+    let clientGone = false;
+
+    const { countIn, countOut } = byteCounters(outcome, meter);
+    const onResponse = (upRes: IncomingMessage) => {
+      outcome.status = upRes.statusCode ?? 502;
+      res.writeHead(outcome.status, responseHeaders(upRes.rawHeaders));
+      // Streams (watches, log follows) carry no Content-Length: send their headers now, not with the first event.
+      if (upRes.headers['content-length'] === undefined) res.flushHeaders();
+      upRes.on('data', countIn);
+      upRes.once('error', onBroken);
+      // pipe rather than pipeline: the same backpressure, without pipeline's per-call AbortController.
+      upRes.pipe(res);
+    };
+    const onBroken = (err: NodeJS.ErrnoException) => {
+      if (!clientGone) outcome.broken ??= new KportError('UPSTREAM_ERROR', `the API server ${server} broke off a response (${err.code ?? err.message})`);
+      res.destroy();
+    };
+    const onUpstreamError = (err: Error) => {
+      if (outcome.status !== 0 || clientGone) return; // a response had begun, or the abort was ours
+      // A kept-alive connection the API server closed just as it was reused: Go's transport (kubectl) sends
+      // such a request again once when it can be replayed, and so does kport.
+      if (upReq.reusedSocket && !replayed && replayable(req)) {
+        replayed = true;
+        return dispatch();
+      }
+      failEarly(res, outcome, upstreamError(err, server));
+    };
+    // Every path ends here: the answer sent, the client gone (then the upstream request is cancelled:
+    // a watch nobody reads any more), or the answer broken off.
+    const onClose = () => {
+      if (!res.writableFinished && outcome.broken === null && outcome.unreachable === null) {
+        clientGone = true;
+        upReq.destroy();
+      }
+      resolve(outcome);
+    };
+    const dispatch = () => {
+      upReq = open({ ...tls, ...to, method: req.method, headers });
+      limitConnectTime(upReq);
+      upReq.on('response', onResponse);
+      upReq.on('error', onUpstreamError);
+      if (!hasBody(req)) return void upReq.end(); // most requests: no stream to set up
+      req.on('data', countOut);
+      // pipe, not pipeline: an upstream failure must not destroy the client's request, which still gets its 502.
+      req.pipe(upReq);
+    };
+
+    res.once('close', onClose);
+    dispatch();
+  });
+}
+
+/** Go's net/http isReplayable: no body and an idempotent method. */
+function replayable(req: IncomingMessage): boolean {
+  return !hasBody(req) && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS' || req.method === 'TRACE');
+}
+
+/** RFC 7230 §3.3.3: a request has a body only when it declares one. */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+}
+
+/** Answers 502 with the reason (when nothing was sent yet) and records it as unreachable. */
+function failEarly(res: ServerResponse, outcome: RelayOutcome, err: KportError): RelayOutcome {
+  outcome.unreachable = err;
+  outcome.status = 502;
+  if (res.headersSent || res.destroyed) res.destroy();
+  else send(res, unreachableReply(err));
+  return outcome;
+}
