@@ -1,27 +1,26 @@
 /**
- * One API client per kubeconfig context. Authentication (tokens, client certificates, exec
- * plugins with their refresh) comes from @kubernetes/client-node's `applyToHTTPSOptions` on
- * every request, so refreshed credentials are picked up; the TLS connections come from one
- * keep-alive agent per context, rebuilt only when the TLS material changes.
+ * One API client per kubeconfig context. Credentials are produced afresh for every request (so an
+ * exec plugin's refreshed token is picked up); TLS connections come from one keep-alive agent per
+ * context, rebuilt only when the TLS material changes.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { IncomingMessage } from 'node:http';
 import { Agent, request, type RequestOptions } from 'node:https';
 import type { Agent as HttpAgent } from 'node:http';
 import { KportError, type ErrorCode } from '../api/errors.js';
+import { CredentialSource, type Credentials } from './credentials.js';
 import { networkError, statusError } from './errors.js';
 import type { ContextConfig } from './kubeconfig.js';
 
 /** What a request or a WebSocket dial needs to reach the API server as this context's user. */
-export interface ConnectOptions {
+export interface ConnectOptions extends Credentials {
   agent: HttpAgent;
-  headers: Record<string, string>;
-  ca?: Buffer | string;
-  cert?: Buffer | string;
-  key?: Buffer | string;
-  servername?: string;
-  rejectUnauthorized?: boolean;
 }
+
+/**
+ * How long one fetch of credentials is reused: producing them (files, an exec plugin's cache) costs
+ * more than a small relayed request or a new stream. A 401 drops them at once.
+ */
+const CREDENTIALS_TTL_MS = 1_000;
 
 /** Options of one JSON request. */
 export interface RequestSpec {
@@ -33,8 +32,6 @@ export interface RequestSpec {
   timeoutMs?: number;
 }
 
-const TLS_KEYS = ['ca', 'cert', 'key', 'servername', 'rejectUnauthorized'] as const;
-
 /** A client bound to one context of one kubeconfig. */
 export class KubeClient {
   readonly context: string;
@@ -42,12 +39,16 @@ export class KubeClient {
   readonly namespace: string | undefined;
   /** The API server base URL (may carry a path prefix). */
   readonly server: URL;
-  private readonly kc: KubeConfig;
+  private readonly credentials: CredentialSource;
+  private readonly proxyUrl: string | undefined;
   private agent: HttpAgent | null = null;
   private agentKey = '';
+  private cached: Promise<ConnectOptions> | null = null;
+  private cachedAt = 0;
 
   constructor(config: ContextConfig) {
-    this.kc = config.kc;
+    this.credentials = new CredentialSource(config.cluster, config.user);
+    this.proxyUrl = config.cluster.proxyUrl;
     this.context = config.context;
     this.namespace = config.namespace;
     this.server = new URL(config.server);
@@ -56,24 +57,45 @@ export class KubeClient {
     }
   }
 
-  /** Fresh connection options with current credentials; never log them (they hold tokens and keys). */
-  async connectOptions(): Promise<ConnectOptions> {
-    const opts: RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(opts);
-    const tls: Pick<ConnectOptions, (typeof TLS_KEYS)[number]> = {};
-    for (const k of TLS_KEYS) if (opts[k] !== undefined) Object.assign(tls, { [k]: opts[k] });
-    const key = JSON.stringify(tls, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v));
+  /**
+   * Connection options with current credentials (at most CREDENTIALS_TTL_MS old; concurrent callers
+   * share one fetch, and a failed fetch is not kept). Never log them: they hold tokens and keys.
+   */
+  connectOptions(): Promise<ConnectOptions> {
+    const now = performance.now();
+    if (this.cached === null || now - this.cachedAt > CREDENTIALS_TTL_MS) {
+      const fetching = this.fetchConnectOptions();
+      this.cached = fetching;
+      this.cachedAt = now;
+      fetching.catch(() => {
+        if (this.cached === fetching) this.cached = null;
+      });
+    }
+    return this.cached;
+  }
+
+  /** Forgets reused credentials (the API server answered 401: a token expired). */
+  invalidateCredentials(): void {
+    this.cached = null;
+  }
+
+  private async fetchConnectOptions(): Promise<ConnectOptions> {
+    const { headers, ...tls } = await this.credentials.get();
+    const key = [tls.ca, tls.cert, tls.key, tls.servername, tls.rejectUnauthorized].map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : String(v))).join('|');
     if (!this.agent || key !== this.agentKey) {
       this.agent?.destroy();
-      const proxied = Boolean(this.kc.getCurrentCluster()?.proxyUrl);
-      // A proxy-url cluster needs client-node's proxy agent; otherwise one keep-alive agent with a TLS session cache.
-      this.agent = proxied ? (opts.agent as HttpAgent) : new Agent({ keepAlive: true, keepAliveMsecs: 30_000, ...tls });
+      this.agent = await this.makeAgent(tls);
       this.agentKey = key;
     }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
     return { agent: this.agent, headers, ...tls };
+  }
+
+  /** A keep-alive agent (TLS sessions are cached per agent, so new streams resume them); via the cluster's proxy-url if any. */
+  private async makeAgent(tls: Omit<Credentials, 'headers'>): Promise<HttpAgent> {
+    const base = { keepAlive: true, keepAliveMsecs: 30_000, ...tls };
+    if (!this.proxyUrl) return new Agent(base);
+    if (this.proxyUrl.startsWith('socks')) return new (await import('socks-proxy-agent')).SocksProxyAgent(this.proxyUrl, base);
+    return new (await import('hpagent')).HttpsProxyAgent({ ...base, proxy: this.proxyUrl });
   }
 
   /** The full URL of an API path (`/api/v1/...`), keeping any path prefix of the server. */
@@ -94,6 +116,7 @@ export class KubeClient {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c.length + body.length < 65_536 ? c : ''));
+        if (status === 401) this.invalidateCredentials();
         res.on('end', () => reject(statusError(status, body, this.server.origin, spec.codes)));
         res.on('error', (err) => reject(networkError(err, this.server.origin)));
       });

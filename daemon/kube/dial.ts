@@ -64,6 +64,7 @@ export class WebSocketDialer implements PodDialer {
         res.on('data', (c: string) => (body = (body + c).slice(0, 65_536)));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
+          if (status === 401) this.client.invalidateCredentials();
           const err = statusError(status, body, server, { notFound: 'TARGET_NOT_FOUND', badRequest: 'POD_NOT_RUNNING' });
           settle(status >= 500 ? new KportError('STREAM_REFUSED', `port-forward to pod ${target.pod} refused: ${err.message}`) : err);
         });

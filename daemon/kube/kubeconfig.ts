@@ -1,19 +1,53 @@
 /**
- * Kubeconfig files merged as kubectl merges them (for each name, the first file that defines
- * it wins; current-context from the first file that sets one), narrowed to one context.
+ * Kubeconfig files merged as kubectl merges them (for each name, the first file that defines it
+ * wins; current-context from the first file that sets one), narrowed to one context.
+ *
+ * Entries are parsed by @kubernetes/client-node's own config_types, but not through its
+ * `KubeConfig` class: that class imports the whole generated API (~65 MB of RSS), which a daemon
+ * that only needs credentials and TLS settings cannot afford.
  */
-import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
-import { existsSync } from 'node:fs';
+import { newClusters, newContexts, newUsers, type Cluster, type Context, type User } from '@kubernetes/client-node/dist/config_types.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { parse } from 'yaml';
 import { KportError } from '../api/errors.js';
 
-/** One context, ready for client-node: `kc` has it as current-context. */
+/** One context with its cluster and user, ready to build a client from. */
 export interface ContextConfig {
-  kc: KubeConfig;
   context: string;
   /** The context's namespace, when it sets one. */
   namespace: string | undefined;
   /** The API server URL. */
   server: string;
+  cluster: Cluster;
+  user: User;
+}
+
+interface KubeconfigFile {
+  clusters: Cluster[];
+  users: User[];
+  contexts: Context[];
+  currentContext: string | undefined;
+}
+
+const absolute = (dir: string, file: string | undefined) => (file && !isAbsolute(file) ? join(dir, file) : file);
+
+/** Reads one file; relative certificate paths are relative to the file's folder (as kubectl has it). */
+function readFile(file: string): KubeconfigFile {
+  let doc: Record<string, unknown>;
+  try {
+    doc = (parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+  } catch (err) {
+    throw new KportError('KUBECONFIG', `cannot read kubeconfig ${file}: ${(err as Error).message}`);
+  }
+  const dir = dirname(file);
+  const opts = { onInvalidEntry: 'filter' as const };
+  return {
+    clusters: newClusters(doc.clusters, opts).map((c) => ({ ...c, caFile: absolute(dir, c.caFile) })),
+    users: newUsers(doc.users, opts).map((u) => ({ ...u, certFile: absolute(dir, u.certFile), keyFile: absolute(dir, u.keyFile) })),
+    contexts: newContexts(doc.contexts, opts),
+    currentContext: typeof doc['current-context'] === 'string' && doc['current-context'] ? doc['current-context'] : undefined,
+  };
 }
 
 function firstByName<T extends { name: string }>(lists: T[][]): T[] {
@@ -24,34 +58,21 @@ function firstByName<T extends { name: string }>(lists: T[][]): T[] {
 
 /** Loads `files` (missing ones skipped, as kubectl does) and selects `context` (null: the current-context). */
 export function loadContext(files: readonly string[], context: string | null): ContextConfig {
-  const loaded: KubeConfig[] = [];
-  for (const file of files) {
-    if (!existsSync(file)) continue;
-    const kc = new KubeConfig();
-    try {
-      kc.loadFromFile(file, { onInvalidEntry: 'filter' });
-    } catch (err) {
-      throw new KportError('KUBECONFIG', `cannot read kubeconfig ${file}: ${(err as Error).message}`);
-    }
-    loaded.push(kc);
-  }
+  const loaded = files.filter((f) => existsSync(f)).map(readFile);
   if (loaded.length === 0) {
     throw new KportError('KUBECONFIG', `no kubeconfig found (looked for ${files.join(', ') || 'nothing'})`);
   }
-  const contexts = firstByName<Context>(loaded.map((k) => k.getContexts()));
-  const name = context ?? loaded.map((k) => k.getCurrentContext()).find((c) => c) ?? null;
+  const contexts = firstByName(loaded.map((k) => k.contexts));
+  const name = context ?? loaded.map((k) => k.currentContext).find((c) => c) ?? null;
   if (name === null) throw new KportError('CONTEXT_NOT_FOUND', 'the kubeconfig sets no current-context and none was given');
   const ctx = contexts.find((c) => c.name === name);
   if (!ctx) {
     const known = contexts.map((c) => c.name).join(', ') || 'none';
     throw new KportError('CONTEXT_NOT_FOUND', `context "${name}" is not in the kubeconfig (contexts: ${known})`);
   }
-  const clusters = firstByName<Cluster>(loaded.map((k) => k.getClusters()));
-  const users = firstByName<User>(loaded.map((k) => k.getUsers()));
-  const cluster = clusters.find((c) => c.name === ctx.cluster);
+  const cluster = firstByName(loaded.map((k) => k.clusters)).find((c) => c.name === ctx.cluster);
   if (!cluster) throw new KportError('KUBECONFIG', `context "${name}" names cluster "${ctx.cluster}", which the kubeconfig does not define`);
-  if (!users.some((u) => u.name === ctx.user)) throw new KportError('KUBECONFIG', `context "${name}" names user "${ctx.user}", which the kubeconfig does not define`);
-  const kc = new KubeConfig();
-  kc.loadFromOptions({ clusters, users, contexts, currentContext: name });
-  return { kc, context: name, namespace: ctx.namespace, server: cluster.server };
+  const user = firstByName(loaded.map((k) => k.users)).find((u) => u.name === ctx.user);
+  if (!user) throw new KportError('KUBECONFIG', `context "${name}" names user "${ctx.user}", which the kubeconfig does not define`);
+  return { context: name, namespace: ctx.namespace, server: cluster.server, cluster, user };
 }

@@ -38,6 +38,8 @@ export class NamespaceCache extends EventEmitter {
   ) {
     super();
     const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+    // One cache serves every session on its namespace: many listeners are the design, not a leak.
+    this.setMaxListeners(0);
     this.pods = this.watch<Pod>(`${base}/pods`);
     this.services = this.watch<Service>(`${base}/services`);
   }

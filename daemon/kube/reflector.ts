@@ -143,10 +143,11 @@ export class Reflector<T extends Reflectable> extends EventEmitter {
   /** Watches from the current resourceVersion until the stream ends; true when it delivered any event. */
   private async watch(signal: AbortSignal): Promise<boolean> {
     let res: IncomingMessage;
+    const seconds = WATCH_SECONDS();
     try {
       res = await this.client.open(this.path, {
         signal,
-        query: { watch: 'true', resourceVersion: this.resourceVersion ?? undefined, allowWatchBookmarks: 'true', timeoutSeconds: String(WATCH_SECONDS()) },
+        query: { watch: 'true', resourceVersion: this.resourceVersion ?? undefined, allowWatchBookmarks: 'true', timeoutSeconds: String(seconds) },
       });
     } catch (err) {
       // Some servers answer a too-old resourceVersion with HTTP 410 rather than an ERROR event.
@@ -155,6 +156,8 @@ export class Reflector<T extends Reflectable> extends EventEmitter {
       return true;
     }
     this.setHealth(true, null);
+    // The server ends the watch after `seconds`; silence well past that means a dead connection.
+    res.setTimeout((seconds + 60) * 1000, () => res.destroy(new Error('watch went silent')));
     let delivered = false;
     try {
       for await (const line of lines(res)) {

@@ -17,7 +17,6 @@ import type { KubeClient } from '../kube/client.js';
 import { Backoff, type BackoffOptions } from '../session/backoff.js';
 import { SessionCore } from '../session/core.js';
 import type { Session, SessionDeps } from '../session/session.js';
-import { CachedCredentials } from './credentials.js';
 import { handleRequest, handleUpgrade, proxyRules, type Handled, type ProxyRules } from './handler.js';
 import { bindTcp, bindUnix, hostPort } from './listen.js';
 import { plain, send, sendRaw } from './reply.js';
@@ -49,7 +48,6 @@ export class ProxySession implements Session {
   private readonly probeBackoff: Backoff;
   private client: KubeClient | null = null;
   /** The client's credentials as requests use them (reused briefly; see credentials.ts). */
-  private upstream: CachedCredentials | null = null;
   private servers: Server[] = [];
   /** Client connections, upgraded ones included: stop() ends them all. */
   private readonly sockets = new Set<Socket>();
@@ -92,7 +90,7 @@ export class ProxySession implements Session {
     for (const socket of this.sockets) socket.destroy();
     await Promise.all(closed);
     if (this.client) this.deps.clients.release(this.client);
-    this.client = this.upstream = null;
+    this.client = null;
     this.core.setListeners([]);
     if (this.core.state !== 'stopped') this.core.transition('stopped', 'stopped');
   }
@@ -202,7 +200,6 @@ export class ProxySession implements Session {
 
   private use(client: KubeClient): void {
     this.client = client;
-    this.upstream = new CachedCredentials(client);
   }
 
   private clearTimers(): void {
@@ -240,15 +237,15 @@ export class ProxySession implements Session {
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     this.core.counters.requests++;
-    if (!this.upstream) return send(res, plain(503, 'kport: the proxy is restarting'));
-    void handleRequest(req, res, this.rules, this.upstream, this.core.counters).then((h) => this.onHandled(h, started));
+    if (!this.client) return send(res, plain(503, 'kport: the proxy is restarting'));
+    void handleRequest(req, res, this.rules, this.client, this.core.counters).then((h) => this.onHandled(h, started));
   };
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const started = performance.now();
     this.core.counters.requests++;
-    if (!this.upstream) return sendRaw(socket, plain(503, 'kport: the proxy is restarting'));
-    void handleUpgrade(req, socket, head, this.rules, this.upstream, this.core.counters).then((h) => this.onHandled(h, started));
+    if (!this.client) return sendRaw(socket, plain(503, 'kport: the proxy is restarting'));
+    void handleUpgrade(req, socket, head, this.rules, this.client, this.core.counters).then((h) => this.onHandled(h, started));
   };
 
   /** Logs the request (never its headers or query) and lets the outcome steer the state. */
@@ -259,7 +256,7 @@ export class ProxySession implements Session {
       log.debug({ method: h.method, path: h.path, status: h.status, bytesIn: h.bytesIn, bytesOut: h.bytesOut, ms, ...(h.rejected ? { rejected: h.rejected } : {}) }, 'proxy request');
     }
     if (!this.running) return;
-    if (h.reached && h.status === 401) this.upstream?.invalidate();
+    if (h.reached && h.status === 401) this.client?.invalidateCredentials();
     if (h.unreachable) this.upstreamDown(h.unreachable, true);
     else if (h.broken) this.scheduleProbe(0);
     else if (h.reached && this.core.state !== 'ready') this.upstreamUp();

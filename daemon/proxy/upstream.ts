@@ -16,8 +16,10 @@ import { plain, send, type Reply } from './reply.js';
 export interface Upstream {
   /** The server URL, maybe with a path prefix (kubectl's --append-server-path behaviour is always on). */
   readonly server: URL;
-  /** Fresh credentials and TLS settings for one request. */
+  /** Current credentials and TLS settings for one request. */
   connectOptions(): Promise<ConnectOptions>;
+  /** Drops reused credentials (after a 401). */
+  invalidateCredentials(): void;
 }
 
 /** Running byte totals a relay adds to (the session's counters fit). */

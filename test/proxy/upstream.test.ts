@@ -30,7 +30,7 @@ before(async () => {
     req.resume();
     req.once('end', () => res.end(`${req.method} ${req.url} ${req.headers.authorization}`));
   });
-  const upstream: Upstream = { server: new URL(await listen(api)), connectOptions: async () => ({ agent, headers: { Authorization: 'Bearer fake' } }) };
+  const upstream: Upstream = { server: new URL(await listen(api)), connectOptions: async () => ({ agent, headers: { Authorization: 'Bearer fake' } }), invalidateCredentials: () => {} };
   const meter = { bytesIn: 0, bytesOut: 0 };
   proxy = createServer((req, res) => void relay(req, res, upstream, req.url!, '', meter));
   proxyUrl = await listen(proxy);

@@ -1,0 +1,87 @@
+/** The API client's credentials: exec plugins (as client-node runs them), reuse, and refresh after a 401. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { stringify } from 'yaml';
+import { KubeClient } from '../../daemon/kube/client.js';
+import { loadContext } from '../../daemon/kube/kubeconfig.js';
+import { SimCluster } from '../cluster/cluster.js';
+
+describe('KubeClient credentials', () => {
+  let cluster: SimCluster;
+  let dir: string;
+  let kubeconfig: string;
+  const runs = () => readFileSync(join(dir, 'runs'), 'utf8').length;
+  before(async () => {
+    cluster = await SimCluster.start();
+    dir = mkdtempSync(join(tmpdir(), 'kport-exec-'));
+    writeFileSync(join(dir, 'runs'), '');
+    writeFileSync(join(dir, 'token'), cluster.tokens.admin);
+    // An exec plugin that counts its runs and hands out whatever token file holds, already expired so client-node never caches it.
+    const plugin = join(dir, 'plugin.mjs');
+    writeFileSync(
+      plugin,
+      `import { appendFileSync, readFileSync } from 'node:fs';
+appendFileSync(${JSON.stringify(join(dir, 'runs'))}, 'x');
+process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential',
+  status: { token: readFileSync(${JSON.stringify(join(dir, 'token'))}, 'utf8'), expirationTimestamp: '2000-01-01T00:00:00Z' } }));`,
+    );
+    kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'sim', cluster: { server: cluster.url, 'certificate-authority-data': Buffer.from(cluster.pki.caCert).toString('base64') } }],
+        users: [{ name: 'exec', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin], interactiveMode: 'Never' } } }],
+        contexts: [{ name: 'exec', context: { cluster: 'sim', user: 'exec' } }],
+        'current-context': 'exec',
+      }),
+    );
+  });
+  after(async () => {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('an exec plugin\'s token authenticates; concurrent callers share one run of it', async () => {
+    const client = new KubeClient(loadContext([kubeconfig], null));
+    try {
+      const before = runs();
+      await Promise.all([client.connectOptions(), client.connectOptions(), client.connectOptions()]);
+      assert.equal(runs() - before, 1);
+      const list = await client.request<{ kind: string }>('/api/v1/namespaces');
+      assert.equal(list.kind, 'NamespaceList');
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a 401 drops the reused credentials, so the next call runs the plugin again and picks up a new token', async () => {
+    const client = new KubeClient(loadContext([kubeconfig], null));
+    try {
+      writeFileSync(join(dir, 'token'), 'revoked');
+      await assert.rejects(client.request('/api/v1/namespaces'), (err: Error & { code: string }) => err.code === 'UNAUTHORIZED');
+      writeFileSync(join(dir, 'token'), cluster.tokens.admin);
+      const before = runs();
+      assert.equal((await client.request<{ kind: string }>('/api/v1/namespaces')).kind, 'NamespaceList');
+      assert.equal(runs() - before, 1);
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a failing plugin is a clear KUBECONFIG error and is not remembered', async () => {
+    const broken = join(dir, 'broken.kubeconfig');
+    writeFileSync(broken, readFileSync(kubeconfig, 'utf8').replace(process.execPath, join(dir, 'no-such-plugin')));
+    const client = new KubeClient(loadContext([broken], null));
+    try {
+      await assert.rejects(client.connectOptions(), (err: Error & { code: string }) => err.code === 'KUBECONFIG' && /credentials for user "exec" failed/.test(err.message));
+      await assert.rejects(client.connectOptions(), (err: Error & { code: string }) => err.code === 'KUBECONFIG');
+    } finally {
+      client.close();
+    }
+  });
+});
