@@ -3,7 +3,7 @@
  * the config file watch and SIGHUP reloads. main.ts owns the process (arguments, detaching,
  * signals, exit); this module owns what runs inside it.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ConfigEnv, SessionSpec } from '../config/types.js';
 import { KportError } from './api/errors.js';
@@ -62,7 +62,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
   const logs = createLogger({ file: paths.log, foreground: opts.foreground, level: opts.logLevel });
   const log = logs.log;
-  if (probe.state === 'stale') log.info({ socket: paths.socket }, 'replacing a stale socket left by a daemon that is gone');
+  if (probe.state === 'stale') {
+    log.info({ socket: paths.socket }, 'replacing a stale socket left by a daemon that is gone');
+    rmSync(paths.socket, { force: true });
+  }
   const clients = new KubeClients();
   const caches = new NamespaceCaches(log);
   const createSession = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[]): Session => {

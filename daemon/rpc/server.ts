@@ -27,6 +27,8 @@ import { KportError } from '../api/errors.js';
 import { HARD_MESSAGE_LIMIT, JSONRPC_CODES, MAX_MESSAGE_BYTES, PARAMS, RPC_CODES, RPC_PATH, type MethodName, type Notifications, type RpcErrorData } from '../api/rpc.js';
 import type { Caller, Handlers } from './methods.js';
 
+/** How long clients get to finish the close handshake at shutdown. */
+const CLOSE_GRACE_MS = 500;
 /** Above this many unsent bytes a subscriber is too slow and gets disconnected. */
 const SUBSCRIBER_BACKLOG = 8 << 20;
 
@@ -180,12 +182,14 @@ export class RpcServer {
     this.socketPath = socketPath;
   }
 
-  /** Stops accepting, closes every client and removes the socket file. */
+  /** Stops accepting, closes every client (answers already sent still arrive) and removes the socket file. */
   async close(): Promise<void> {
-    for (const c of this.connections) c.ws.close(1001, 'kportd stopping');
+    const closing = [...this.connections].map((c) => new Promise((r) => (c.ws.once('close', r), c.ws.close(1001, 'kportd stopping'))));
     const closed = new Promise((r) => this.http.close(r));
-    this.http.closeAllConnections();
+    // Give clients a moment to complete the close handshake, so a response in flight is not cut off.
+    await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
     for (const c of this.connections) c.ws.terminate();
+    this.http.closeAllConnections();
     await closed;
     if (this.socketPath) rmSync(this.socketPath, { force: true });
   }

@@ -28,7 +28,8 @@ export function startAndWait(cmd: string, args: string[], ready: RegExp, opts: S
       }
     };
     for (const s of [child.stdout, child.stderr]) if (s) createInterface({ input: s }).on('line', onLine);
-    child.once('exit', (code, signal) => {
+    // 'close' comes after the output streams end, so everything printed is in the message.
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`${cmd} exited (${code ?? signal}) before it was ready; output:\n${output}`));
     });
