@@ -1,0 +1,118 @@
+/**
+ * The runner every verb shares: find the verb, parse its flags, print help, connect lazily, run,
+ * close, and turn whatever was thrown into one line on stderr and an exit code.
+ */
+import { parseArgs } from 'node:util';
+import { didYouMean, formatIssue } from '../config/issues.js';
+import type { ConfigIssue } from '../config/types.js';
+import { KportError } from '../daemon/api/errors.js';
+import { daemonPaths } from '../daemon/api/paths.js';
+import { EXIT, UsageError, type Command, type FlagValues, type Flags, type Io } from './command.js';
+import { HELP_FLAG, mainHelp, usage, verbHelp } from './help.js';
+import { oneLine } from './output/format.js';
+import { connect, DaemonNotRunning, type RpcClient } from './rpc.js';
+
+/** Runs `kportctl ARGV…` against `commands`; resolves with the exit code. */
+export async function runCli(argv: readonly string[], commands: readonly Command[], io: Io): Promise<number> {
+  const [verb, ...rest] = argv;
+  const find = (name: string) => commands.find((c) => c.name === name);
+  if (verb === '-h' || verb === '--help') return print(io.stdout, mainHelp(commands), EXIT.OK);
+  if (verb === undefined) return print(io.stderr, mainHelp(commands), EXIT.USAGE);
+  if (verb === 'help') {
+    if (rest[0] === undefined) return print(io.stdout, mainHelp(commands), EXIT.OK);
+    const c = find(rest[0]);
+    return c ? print(io.stdout, verbHelp(c), EXIT.OK) : unknownVerb(rest[0], commands, io);
+  }
+  const c = find(verb);
+  return c ? runCommand(c, rest, io) : unknownVerb(verb, commands, io);
+}
+
+function print(out: Io['stdout'], text: string, code: number): number {
+  out.write(text);
+  return code;
+}
+
+function unknownVerb(verb: string, commands: readonly Command[], io: Io): number {
+  const hint = didYouMean(verb, commands.map((c) => c.name));
+  io.stderr.write(`kportctl: unknown verb ${JSON.stringify(verb)}${hint}\nRun "kportctl --help" for the list of verbs.\n`);
+  return EXIT.USAGE;
+}
+
+async function runCommand<F extends Flags>(c: Command<F>, argv: string[], io: Io): Promise<number> {
+  const daemon = lazyConnection(io.env);
+  try {
+    const { help, args, flags } = parse(c, argv);
+    if (help) return print(io.stdout, verbHelp(c), EXIT.OK);
+    return await c.run({ args, flags, io, connect: daemon.get });
+  } catch (err) {
+    return report(err, c, io);
+  } finally {
+    await daemon.close();
+  }
+}
+
+/** One connection per run, opened when a verb first asks for it. */
+function lazyConnection(env: Io['env']): { get(): Promise<RpcClient>; close(): Promise<void> } {
+  let client: Promise<RpcClient> | null = null;
+  return {
+    get: () => (client ??= connect(daemonPaths(env).socket)),
+    close: async () => {
+      if (client) await client.then((rpc) => rpc.close(), () => {});
+    },
+  };
+}
+
+function parse<F extends Flags>(c: Command<F>, argv: string[]): { help: boolean; args: string[]; flags: FlagValues<F> } {
+  const options = Object.fromEntries(
+    // Only parseArgs' own keys, and none set to undefined: it validates the ones present.
+    Object.entries({ ...c.flags, help: HELP_FLAG }).map(([name, f]) => [name, { type: f.type, ...(f.short ? { short: f.short } : {}), multiple: f.multiple === true }]),
+  );
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    if (!String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) throw err;
+    // parseArgs explains at length how to pass "-x" as an argument; its first sentence is the point.
+    throw new UsageError((err as Error).message.replace(/\. .*$/s, ''));
+  }
+  const { help, ...flags } = parsed.values;
+  const args = parsed.positionals;
+  if (!help) {
+    if (args.length < c.positionals.min) throw new UsageError(`missing ${positionalNames(c)[args.length] ?? 'argument'}`);
+    if (args.length > c.positionals.max) throw new UsageError(`unexpected argument ${JSON.stringify(args[c.positionals.max])}`);
+  }
+  return { help: help === true, args, flags: flags as FlagValues<F> };
+}
+
+/** The positional arguments of a verb's first usage form: `NAME TARGET PORT... [flags]` → NAME, TARGET, PORT. */
+function positionalNames(c: Command): string[] {
+  return (c.usage[0] ?? '').split(' ').filter((w) => /^[A-Z]+(\.\.\.)?$/.test(w)).map((w) => w.replace('...', ''));
+}
+
+/** Prints what went wrong on stderr (one line each) and picks the exit code. */
+function report(err: unknown, c: Command, io: Io): number {
+  const say = (line: string) => io.stderr.write(`kportctl: ${line}\n`);
+  if (err instanceof UsageError) {
+    io.stderr.write(`kportctl ${c.name}: ${err.message}\n${usage(c)}Run "kportctl ${c.name} --help" for more.\n`);
+    return EXIT.USAGE;
+  }
+  if (err instanceof DaemonNotRunning) {
+    say(err.message);
+    return EXIT.NOT_RUNNING;
+  }
+  if (err instanceof KportError) {
+    const issues = configIssues(err.data);
+    // The daemon's message summarises the issues; printed one per line they read better.
+    if (issues.length > 0) for (const i of issues) say(`${err.code}: ${oneLine(formatIssue(i))}`);
+    else say(`${err.code}: ${oneLine(err.message)}`);
+    return err.code === 'TIMEOUT' ? EXIT.TIMEOUT : EXIT.ERROR;
+  }
+  say(oneLine(err instanceof Error ? err.message : String(err)));
+  return EXIT.ERROR;
+}
+
+/** `details` of an INVALID_CONFIG or CONFLICT error: ConfigIssues; anything else yields none. */
+function configIssues(details: unknown): ConfigIssue[] {
+  if (!Array.isArray(details)) return [];
+  return details.filter((i): i is ConfigIssue => typeof i === 'object' && i !== null && typeof i.message === 'string' && typeof i.path === 'string' && (i.severity === 'error' || i.severity === 'warning'));
+}

@@ -1,0 +1,17 @@
+/** The dispatch table: every kportctl verb, in the order `kportctl --help` lists them. */
+import type { Command } from '../command.js';
+import { add } from './add.js';
+import { start, stop } from './daemon.js';
+import { events } from './events.js';
+import { list } from './list.js';
+import { logs } from './logs.js';
+import { port } from './port.js';
+import { proxy } from './proxy.js';
+import { reload } from './reload.js';
+import { remove } from './remove.js';
+import { restart } from './restart.js';
+import { status } from './status.js';
+import { wait } from './wait.js';
+
+/** Every verb. */
+export const COMMANDS: readonly Command[] = [list, add, proxy, remove, restart, wait, port, events, status, reload, logs, start, stop];

@@ -1,0 +1,53 @@
+/** `kportctl logs`: the end of kportd's log, readable; `-f` follows it. */
+import { integer } from '../args.js';
+import { command, EXIT, JSON_FLAG } from '../command.js';
+import { STANDARD_EXITS } from '../help.js';
+import { logLine, prettyLogFileLine } from '../output/log-line.js';
+import { styleFor } from '../output/style.js';
+import { followUntilInterrupted } from './follow.js';
+
+/** The same record as a log file line and as a notification compare equal in this form. */
+function normal(line: string): string {
+  try {
+    return JSON.stringify(JSON.parse(line));
+  } catch {
+    return line;
+  }
+}
+
+/** `kportctl logs`. */
+export const logs = command({
+  name: 'logs',
+  summary: "print kportd's log (-f to follow)",
+  usage: ['[-f] [-n LINES] [--json]'],
+  description: `
+Prints the last lines of kportd's log as "time level message key=value…"; with -f, keeps
+printing new records until Ctrl-C. --json prints the records as kportd wrote them (pino JSON).`,
+  examples: ['kportctl logs', 'kportctl logs -f -n 20', "kportctl logs --json | jq -c 'select(.level >= 40)'"],
+  flags: {
+    follow: { type: 'boolean', short: 'f', help: 'keep printing new records until Ctrl-C' },
+    lines: { type: 'string', short: 'n', arg: 'N', help: 'how many of the last lines to print first (default 100, at most 10000)' },
+    ...JSON_FLAG,
+  },
+  positionals: { min: 0, max: 0 },
+  exits: STANDARD_EXITS,
+  async run({ flags: f, io, connect }) {
+    const lines = f.lines === undefined ? 100 : integer(f.lines, 'lines', 1, 10_000);
+    const style = styleFor(io.stdout.isTTY, io.env);
+    const interrupted = f.follow ? io.interrupted() : null;
+    const rpc = await connect();
+    // Records logged while the file is read arrive both ways: held back, then printed unless already read.
+    const held: Record<string, unknown>[] = [];
+    let live = false;
+    const print = (record: Record<string, unknown>) => io.stdout.write(`${f.json ? JSON.stringify(record) : logLine(record, style)}\n`);
+    rpc.on('log', (record) => (live ? print(record) : held.push(record)));
+    if (f.follow) await rpc.call('events.subscribe', { logs: true });
+    const read = await rpc.call('logs.read', { lines });
+    for (const line of read.lines) io.stdout.write(`${f.json ? line : prettyLogFileLine(line, style)}\n`);
+    if (!interrupted) return EXIT.OK;
+    const seen = new Set(read.lines.map(normal));
+    for (const record of held) if (!seen.has(JSON.stringify(record))) print(record);
+    live = true;
+    return followUntilInterrupted(interrupted, rpc);
+  },
+});

@@ -1,0 +1,32 @@
+/** ANSI colour for a terminal, or nothing: only when stdout is a TTY and NO_COLOR is unset (no-color.org). */
+import type { SessionState } from '../../daemon/api/session.js';
+
+/** Wraps text in one colour; the identity when colour is off. */
+export type Paint = (text: string) => string;
+
+/** The colours kportctl uses. */
+export interface Style {
+  enabled: boolean;
+  bold: Paint;
+  dim: Paint;
+  red: Paint;
+  green: Paint;
+  yellow: Paint;
+  /** The colour of a session state: green when ready, yellow while it is getting there, red when failed. */
+  state(state: SessionState): Paint;
+}
+
+const sgr =
+  (on: number, off: number): Paint =>
+  (text) =>
+    text === '' ? text : `\x1b[${on}m${text}\x1b[${off}m`;
+
+const plain: Paint = (text) => text;
+
+/** Colour for this terminal and environment. */
+export function styleFor(isTTY: boolean, env: Record<string, string | undefined>): Style {
+  const enabled = isTTY && !env.NO_COLOR;
+  const [bold, dim, red, green, yellow] = enabled ? [sgr(1, 22), sgr(2, 22), sgr(31, 39), sgr(32, 39), sgr(33, 39)] : [plain, plain, plain, plain, plain];
+  const byState: Record<SessionState, Paint> = { starting: yellow, ready: green, waiting: yellow, backoff: yellow, failed: red, stopped: dim };
+  return { enabled, bold, dim, red, green, yellow, state: (s) => byState[s] };
+}
