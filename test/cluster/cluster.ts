@@ -260,6 +260,12 @@ export class SimCluster {
     return this.store.get(this.type(plural, group), ns, name);
   }
 
+  /** The local TCP port really serving a pod's container port (for measuring against a direct connection). */
+  backendPort(ns: string, pod: string, containerPort: number): number | undefined {
+    const p = this.get('pods', ns, pod);
+    return p && this.runtime.localPort(p.metadata.uid, containerPort);
+  }
+
   /** Pods in `ns` matching a label selector (`app=web`), newest state. */
   pods(ns: string, selector = ''): KubeObject[] {
     const match = parseLabelSelector(selector);
