@@ -17,6 +17,10 @@ import { connect as rpcConnect, type RpcClient } from '../client/rpc.js';
 import { SimCluster } from '../test/cluster/cluster.js';
 import { isPodReady } from '../test/cluster/pod-status.js';
 import { waitUntil } from '../test/helpers/wait.js';
+import { ChannelReader, dataChannel, encodeFrame } from '../daemon/forward/channel.js';
+import { KubeClient } from '../daemon/kube/client.js';
+import { WebSocketDialer } from '../daemon/kube/dial.js';
+import { loadContext } from '../daemon/kube/kubeconfig.js';
 
 const MiB = 1024 * 1024;
 const ONE_STREAM_BYTES = 512 * MiB;
@@ -27,7 +31,8 @@ const IDLE_FORWARDS = 100;
 
 /** Every figure the benchmark produces. */
 export interface ForwardFigures {
-  throughput: { name: string; kportMBs: number; directMBs: number }[];
+  /** MB/s through kport, through the API server's port-forward without kport, and straight to the pod's server. */
+  throughput: { name: string; kportMBs: number; apiMBs: number; directMBs: number }[];
   newConnection: { kportP50Ms: number; kportP99Ms: number; directP50Ms: number; directP99Ms: number };
   failoverMs: number[];
   rssMB: { empty: number; twoForwards: number; hundredIdle: number };
@@ -39,6 +44,7 @@ type Command = { cmd: 'replace'; selector: string } | { cmd: 'stop' };
 interface ClusterInfo {
   kubeconfig: string;
   echoBackend: number;
+  sourceBackend: number;
 }
 
 /** Worker side: a simulated cluster that, on `replace`, deletes the pod and reports when its replacement is Ready. */
@@ -46,8 +52,9 @@ async function clusterWorker(): Promise<void> {
   const port = parentPort!;
   const cluster = await SimCluster.start({ world: 'demo' });
   cluster.deployment('default', 'fo', { replicas: 1, labels: { app: 'fo' }, ports: [{ containerPort: 7000 }] });
-  await cluster.waitFor(() => cluster.readyPods('default').length === 4, 10_000, 'pods ready');
-  port.postMessage({ kubeconfig: cluster.kubeconfigPath, echoBackend: cluster.backendPort('default', 'db-0', 5432)! } satisfies ClusterInfo);
+  cluster.statefulset('default', 'src', { replicas: 1, labels: { app: 'src' }, ports: [{ containerPort: 9100 }], annotations: { 'sim.kport.dev/backends': '9100=source' } });
+  await cluster.waitFor(() => cluster.readyPods('default').length === 5, 10_000, 'pods ready');
+  port.postMessage({ kubeconfig: cluster.kubeconfigPath, echoBackend: cluster.backendPort('default', 'db-0', 5432)!, sourceBackend: cluster.backendPort('default', 'src-0', 9100)! } satisfies ClusterInfo);
   port.on('message', async (c: Command) => {
     if (c.cmd === 'stop') return void (await cluster.stop(), process.exit(0));
     const old = cluster.readyPods('default', c.selector)[0]!;
@@ -95,7 +102,9 @@ async function startKportd(dir: string, kubeconfig: string, forwards: [string, s
   const lines = forwards.map(([name, target, remote]) => `\n  - { name: ${name}, target: ${target}, ports: [":${remote}"] }`);
   writeFileSync(config, `kubeconfig: ${kubeconfig}\nforwards:${lines.join('') || ' []'}\n`);
   const socket = join(dir, 'kportd.sock');
-  const child = spawn(process.execPath, [daemonMain, '--foreground', '--config', config], { stdio: 'ignore', env: { ...process.env, KPORT_STATE_DIR: dir, KPORT_SOCKET: socket } });
+  // KPORT_BENCH_NODE_ARGS passes node flags to kportd, e.g. --cpu-prof to profile it under load.
+  const nodeArgs = (process.env.KPORT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, daemonMain, '--foreground', '--config', config], { stdio: 'ignore', env: { ...process.env, KPORT_STATE_DIR: dir, KPORT_SOCKET: socket } });
   let rpc: RpcClient | null = null;
   await waitUntil(async () => (rpc = await rpcConnect(socket).catch(() => null)) !== null, 'kportd to answer', 15_000, 20);
   const client = rpc!;
@@ -123,25 +132,71 @@ function open(port: number): Promise<Socket> {
   });
 }
 
-/** Sends `bytes` through an echo on `port` over `streams` connections; resolves with MB/s (payload, one way). */
-async function pump(port: number, bytes: number, streams: number): Promise<number> {
+/** A byte pipe to a backend: a TCP connection, or a port-forward WebSocket opened as kport opens it. */
+interface Link {
+  /** Like socket.write: false means wait for `drained`. */
+  write(chunk: Buffer): boolean;
+  drained(): Promise<void>;
+  onData(fn: (bytes: number) => void): void;
+  close(): void;
+}
+
+async function tcpLink(port: number): Promise<Link> {
+  const s = await open(port);
+  return {
+    write: (c) => s.write(c),
+    drained: () => new Promise((r) => s.once('drain', r)),
+    onData: (fn) => s.on('data', (d: Buffer) => fn(d.length)),
+    close: () => s.destroy(),
+  };
+}
+
+/** The API server's own port-forward stream, without kport's local hop: what any client of it pays. */
+async function wsLink(dialer: WebSocketDialer, pod: string, port: number): Promise<Link> {
+  const ws = await dialer.dial({ namespace: 'default', pod, port });
+  const reader = new ChannelReader([port]);
+  const waiters: (() => void)[] = [];
+  const onSent = () => ws.bufferedAmount < (1 << 20) && waiters.splice(0).forEach((w) => w());
+  return {
+    write: (c) => (ws.send(encodeFrame(dataChannel(0), c), onSent), ws.bufferedAmount < (1 << 20)),
+    drained: () => new Promise((r) => waiters.push(r)),
+    onData: (fn) => {
+      ws.on('message', (m: Buffer) => {
+        const msg = reader.read(m);
+        if (msg?.kind === 'data') fn(msg.payload.length);
+      });
+      ws.resume();
+    },
+    close: () => ws.terminate(),
+  };
+}
+
+/** Sends `bytes` through echo links over `streams` connections; resolves with MB/s (payload, one way). */
+async function echoRate(link: () => Promise<Link>, bytes: number, streams: number): Promise<number> {
   const chunk = Buffer.alloc(256 * 1024, 7);
   const each = Math.floor(bytes / streams / chunk.length) * chunk.length;
-  const sockets = await Promise.all(Array.from({ length: streams }, () => open(port)));
+  const links = await Promise.all(Array.from({ length: streams }, link));
   const start = performance.now();
   await Promise.all(
-    sockets.map(async (s) => {
+    links.map(async (l) => {
       let got = 0;
-      const received = new Promise<void>((resolve, reject) => {
-        s.on('data', (d: Buffer) => (got += d.length) >= each && resolve());
-        s.once('error', reject);
-      });
-      for (let sent = 0; sent < each; sent += chunk.length) if (!s.write(chunk)) await new Promise((r) => s.once('drain', r));
+      const received = new Promise<void>((resolve) => l.onData((n) => (got += n) >= each && resolve()));
+      for (let sent = 0; sent < each; sent += chunk.length) if (!l.write(chunk)) await l.drained();
       await received;
-      s.destroy();
+      l.close();
     }),
   );
   return (each * streams) / MiB / ((performance.now() - start) / 1000);
+}
+
+/** Reads `bytes` from a source link; resolves with MB/s. */
+async function downloadRate(link: () => Promise<Link>, bytes: number): Promise<number> {
+  const l = await link();
+  const start = performance.now();
+  let got = 0;
+  await new Promise<void>((resolve) => l.onData((n) => (got += n) >= bytes && resolve()));
+  l.close();
+  return bytes / MiB / ((performance.now() - start) / 1000);
 }
 
 /** Connect → 1 byte → its echo, `n` times in a row; resolves with the latencies in ms, sorted. */
@@ -197,17 +252,33 @@ export async function benchForward(): Promise<ForwardFigures> {
     const emptyRss = empty.rssMB();
     await empty.stop();
 
-    const kportd = await start('main', [['echo', 'sts/db', 5432], ['fo', 'deploy/fo', 7000]]);
+    const kportd = await start('main', [['echo', 'sts/db', 5432], ['fo', 'deploy/fo', 7000], ['src', 'sts/src', 9100]]);
     const echo = await kportd.port('echo');
-    const direct = cluster.info.echoBackend;
-    await pump(echo, 64 * MiB, 1); // warm both paths' JIT up before measuring
-    await pump(direct, 64 * MiB, 1);
-    const throughput = [];
-    for (const [name, bytes, streams] of [['1 stream', ONE_STREAM_BYTES, 1], [`${PARALLEL_STREAMS} streams`, ONE_STREAM_BYTES, PARALLEL_STREAMS]] as const) {
-      throughput.push({ name, kportMBs: Math.round(await pump(echo, bytes, streams)), directMBs: Math.round(await pump(direct, bytes, streams)) });
-    }
+    const src = await kportd.port('src');
+    const { echoBackend, sourceBackend, kubeconfig } = cluster.info;
+    const client = new KubeClient(loadContext([kubeconfig], null));
+    const dialer = new WebSocketDialer(client);
+    const paths = {
+      echo: { kport: () => tcpLink(echo), direct: () => tcpLink(echoBackend), api: () => wsLink(dialer, 'db-0', 5432) },
+      source: { kport: () => tcpLink(src), direct: () => tcpLink(sourceBackend), api: () => wsLink(dialer, 'src-0', 9100) },
+    };
+    // Warm every path's JIT up before measuring.
+    for (const p of Object.values(paths.echo)) await echoRate(p, 64 * MiB, 1);
+    for (const p of Object.values(paths.source)) await downloadRate(p, 64 * MiB);
+    const measure = async (name: string, rate: (l: () => Promise<Link>) => Promise<number>, p: typeof paths.echo) => ({
+      name,
+      kportMBs: Math.round(await rate(p.kport)),
+      apiMBs: Math.round(await rate(p.api)),
+      directMBs: Math.round(await rate(p.direct)),
+    });
+    const throughput = [
+      await measure('echo, 1 stream', (l) => echoRate(l, ONE_STREAM_BYTES, 1), paths.echo),
+      await measure(`echo, ${PARALLEL_STREAMS} streams`, (l) => echoRate(l, ONE_STREAM_BYTES, PARALLEL_STREAMS), paths.echo),
+      await measure('download', (l) => downloadRate(l, ONE_STREAM_BYTES), paths.source),
+    ];
+    client.close();
     const viaKport = await newConnections(echo, NEW_CONNECTIONS);
-    const viaDirect = await newConnections(direct, NEW_CONNECTIONS);
+    const viaDirect = await newConnections(echoBackend, NEW_CONNECTIONS);
     const twoForwards = kportd.rssMB();
 
     const fo = await kportd.port('fo');
@@ -239,8 +310,9 @@ export async function benchForward(): Promise<ForwardFigures> {
 export function formatForward(f: ForwardFigures): string {
   const median = [...f.failoverMs].sort((a, b) => a - b)[Math.floor(f.failoverMs.length / 2)]!;
   return [
-    'throughput through an echo pod (MB/s of payload, each way):',
-    ...f.throughput.map((t) => `  ${t.name.padEnd(10)}  kport ${String(t.kportMBs).padStart(5)}   direct ${String(t.directMBs).padStart(5)}   (${((100 * t.kportMBs) / t.directMBs).toFixed(0)}% of direct)`),
+    'throughput, MB/s of payload (echo: each way at once; download: one way):',
+    '                     kport   API port-forward, no kport   direct to the pod',
+    ...f.throughput.map((t) => `  ${t.name.padEnd(16)} ${String(t.kportMBs).padStart(6)}   ${String(t.apiMBs).padStart(26)}   ${String(t.directMBs).padStart(17)}`),
     `new connection, connect → first echoed byte (${NEW_CONNECTIONS} in a row):`,
     `  kport   p50 ${f.newConnection.kportP50Ms} ms   p99 ${f.newConnection.kportP99Ms} ms`,
     `  direct  p50 ${f.newConnection.directP50Ms} ms   p99 ${f.newConnection.directP99Ms} ms`,

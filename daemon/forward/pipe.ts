@@ -42,7 +42,7 @@ export interface Pipe {
   buffered(): number;
 }
 
-/** Starts piping `socket` ⇄ `ws` for `port`; the socket must be paused (pauseOnConnect) and is resumed here. */
+/** Starts piping `socket` ⇄ `ws` for `port`; both arrive paused (pauseOnConnect, PodDialer) and are resumed here. */
 export function pipe(socket: Socket, ws: WebSocket, port: number, counters: PipeCounters, drainMs = DRAIN_MS): Pipe {
   const reader = new ChannelReader([port]);
   const data = dataChannel(0);
@@ -129,6 +129,7 @@ export function pipe(socket: Socket, ws: WebSocket, port: number, counters: Pipe
   ws.on('message', wsOnMessage);
   ws.on('close', wsOnClose);
   ws.on('error', wsOnError);
+  ws.resume();
   socket.resume();
 
   return {

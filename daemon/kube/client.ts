@@ -7,13 +7,23 @@ import type { IncomingMessage } from 'node:http';
 import { Agent, request, type RequestOptions } from 'node:https';
 import type { Agent as HttpAgent } from 'node:http';
 import { KportError, type ErrorCode } from '../api/errors.js';
-import { CredentialSource, type Credentials } from './credentials.js';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { CredentialSource } from './credentials.js';
 import { networkError, statusError } from './errors.js';
 import type { ContextConfig } from './kubeconfig.js';
 
+/** How to set up TLS to the API server: one SecureContext per set of TLS material. */
+export interface Transport {
+  /** Built once: creating one per connection (what passing ca/cert/key does) dominated the cost of a new stream. */
+  secureContext: SecureContext;
+  servername?: string;
+  rejectUnauthorized?: boolean;
+}
+
 /** What a request or a WebSocket dial needs to reach the API server as this context's user. */
-export interface ConnectOptions extends Credentials {
+export interface ConnectOptions extends Transport {
   agent: HttpAgent;
+  headers: Record<string, string>;
 }
 
 /**
@@ -42,6 +52,7 @@ export class KubeClient {
   private readonly credentials: CredentialSource;
   private readonly proxyUrl: string | undefined;
   private agent: HttpAgent | null = null;
+  private transport: Transport | null = null;
   private agentKey = '';
   private cached: Promise<ConnectOptions> | null = null;
   private cachedAt = 0;
@@ -82,17 +93,20 @@ export class KubeClient {
   private async fetchConnectOptions(): Promise<ConnectOptions> {
     const { headers, ...tls } = await this.credentials.get();
     const key = [tls.ca, tls.cert, tls.key, tls.servername, tls.rejectUnauthorized].map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : String(v))).join('|');
-    if (!this.agent || key !== this.agentKey) {
+    if (!this.agent || !this.transport || key !== this.agentKey) {
       this.agent?.destroy();
-      this.agent = await this.makeAgent(tls);
+      const { ca, cert, key: privateKey, servername, rejectUnauthorized } = tls;
+      this.transport = { secureContext: createSecureContext({ ca, cert, key: privateKey }), servername, rejectUnauthorized };
+      this.agent = await this.makeAgent(this.transport);
       this.agentKey = key;
     }
-    return { agent: this.agent, headers, ...tls };
+    return { agent: this.agent, headers, ...this.transport };
   }
 
   /** A keep-alive agent (TLS sessions are cached per agent, so new streams resume them); via the cluster's proxy-url if any. */
-  private async makeAgent(tls: Omit<Credentials, 'headers'>): Promise<HttpAgent> {
-    const base = { keepAlive: true, keepAliveMsecs: 30_000, ...tls };
+  private async makeAgent(transport: Transport): Promise<HttpAgent> {
+    // Idle pooled connections close after 30 s: well before API servers drop idle keep-alives, so a reuse never races a close.
+    const base = { keepAlive: true, keepAliveMsecs: 30_000, timeout: 30_000, ...transport };
     if (!this.proxyUrl) return new Agent(base);
     if (this.proxyUrl.startsWith('socks')) return new (await import('socks-proxy-agent')).SocksProxyAgent(this.proxyUrl, base);
     return new (await import('hpagent')).HttpsProxyAgent({ ...base, proxy: this.proxyUrl });

@@ -17,10 +17,16 @@ export interface PodPort {
   port: number;
 }
 
-/** Opens one upgraded stream to one pod port; rejects with a KportError. */
+/**
+ * Opens one upgraded stream to one pod port; rejects with a KportError. The WebSocket comes back
+ * paused, so no message (the port prefixes arrive at once) is lost before its consumer listens;
+ * the consumer resumes it.
+ */
 export interface PodDialer {
   dial(target: PodPort, signal?: AbortSignal): Promise<WebSocket>;
 }
+
+const zeroMask = (mask: Buffer) => void mask.fill(0);
 
 /** Upgrades can hang on a dead network path: give up after this long. */
 const HANDSHAKE_TIMEOUT_MS = 15_000;
@@ -42,6 +48,9 @@ export class WebSocketDialer implements PodDialer {
         perMessageDeflate: false,
         handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
         followRedirects: false,
+        // Masking protects intermediaries that read the bytes; inside TLS (kport only speaks wss) none can.
+        // An all-zero key lets ws send each frame without copying and XOR-ing the payload.
+        generateMask: zeroMask,
       });
       let settled = false;
       const settle = (err: KportError | null) => {
@@ -55,6 +64,7 @@ export class WebSocketDialer implements PodDialer {
       const onAbort = () => settle(new KportError('API_UNREACHABLE', 'dial cancelled'));
       signal?.addEventListener('abort', onAbort, { once: true });
       ws.once('open', () => {
+        ws.pause();
         const agreed = ws.protocol === CHANNEL_PROTOCOL;
         settle(agreed ? null : new KportError('STREAM_REFUSED', `the API server ${server} did not agree to ${CHANNEL_PROTOCOL} (got "${ws.protocol}")`));
       });

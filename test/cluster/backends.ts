@@ -1,12 +1,15 @@
 /**
  * The "containers": each declared container port of a running pod is a real TCP server on
- * 127.0.0.1 — an echo server, or an HTTP server that answers with the pod's name.
+ * 127.0.0.1 — an echo server, an HTTP server that answers with the pod's name, or a source that
+ * streams bytes for as long as the client reads (for one-way throughput).
  */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /** What answers on a container port. `refuse` declares the port but listens nowhere. */
-export type BackendKind = 'echo' | 'http' | 'refuse';
+export type BackendKind = 'echo' | 'http' | 'source' | 'refuse';
+
+const KINDS: readonly string[] = ['echo', 'http', 'source', 'refuse'];
 
 /** A pod's container port as declared in its spec. */
 export interface ContainerPort {
@@ -15,14 +18,14 @@ export interface ContainerPort {
   protocol?: string;
 }
 
-/** Annotation that overrides backend kinds: `"8080=echo,9000=refuse"`. */
+/** Annotation that overrides backend kinds: `"8080=echo,9000=refuse,9100=source"`. */
 export const BACKENDS_ANNOTATION = 'sim.kport.dev/backends';
 
 /** Picks a port's backend: the annotation, else HTTP for ports named http*, else echo. */
 export function backendKind(port: ContainerPort, annotation: string | undefined): BackendKind {
   for (const entry of (annotation ?? '').split(',')) {
     const [p, kind] = entry.split('=').map((s) => s.trim());
-    if ((p === String(port.containerPort) || p === port.name) && (kind === 'echo' || kind === 'http' || kind === 'refuse')) return kind;
+    if ((p === String(port.containerPort) || p === port.name) && kind && KINDS.includes(kind)) return kind as BackendKind;
   }
   return port.name?.startsWith('http') ? 'http' : 'echo';
 }
@@ -40,7 +43,7 @@ export class PodBackends {
     for (const p of ports) {
       const kind = backendKind(p, annotation);
       if (kind === 'refuse') continue;
-      const server = kind === 'http' ? b.httpServer() : b.echoServer();
+      const server = kind === 'http' ? b.httpServer() : kind === 'source' ? b.sourceServer() : b.echoServer();
       server.on('connection', (s: Socket) => b.track(s));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -58,7 +61,20 @@ export class PodBackends {
   }
 
   private echoServer(): Server {
-    return createTcpServer((socket) => socket.pipe(socket));
+    return createTcpServer({ noDelay: true }, (socket) => socket.pipe(socket));
+  }
+
+  /** Writes 256 KiB blocks while the client keeps up (backpressure via 'drain'), until it goes. */
+  private sourceServer(): Server {
+    const block = Buffer.alloc(256 * 1024, 0x6b);
+    return createTcpServer({ noDelay: true }, (socket) => {
+      const fill = () => {
+        while (!socket.destroyed && socket.write(block));
+      };
+      socket.on('drain', fill);
+      socket.resume();
+      fill();
+    });
   }
 
   private httpServer(): HttpServer {

@@ -101,7 +101,7 @@ export class StreamServer {
         };
         const localPort = this.runtime.localPort(pod.metadata.uid, port);
         if (localPort === undefined) return fail(`failed to connect to localhost:${port} inside the pod: dial tcp4 127.0.0.1:${port}: connect: connection refused`);
-        const backend = connect(localPort, '127.0.0.1');
+        const backend = connect({ port: localPort, host: '127.0.0.1', noDelay: true });
         backends[i] = backend;
         backend.on('data', (chunk: Buffer) => {
           send(2 * i, chunk, () => {

@@ -3,6 +3,7 @@
  * keep-alive client meets): replayable requests are sent again once, as Go's transport does for kubectl;
  * requests with a body are not, and get a 502.
  */
+import { createSecureContext } from 'node:tls';
 import assert from 'node:assert/strict';
 import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -30,7 +31,7 @@ before(async () => {
     req.resume();
     req.once('end', () => res.end(`${req.method} ${req.url} ${req.headers.authorization}`));
   });
-  const upstream: Upstream = { server: new URL(await listen(api)), connectOptions: async () => ({ agent, headers: { Authorization: 'Bearer fake' } }), invalidateCredentials: () => {} };
+  const upstream: Upstream = { server: new URL(await listen(api)), connectOptions: async () => ({ agent, headers: { Authorization: 'Bearer fake' }, secureContext: createSecureContext() }), invalidateCredentials: () => {} };
   const meter = { bytesIn: 0, bytesOut: 0 };
   proxy = createServer((req, res) => void relay(req, res, upstream, req.url!, '', meter));
   proxyUrl = await listen(proxy);
