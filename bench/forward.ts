@@ -6,17 +6,15 @@
  * worker thread, kportd in its own process, the load on the main thread.
  * `node dist/bench/forward.js` prints the figures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { connect as rpcConnect, type RpcClient } from '../client/rpc.js';
 import { SimCluster } from '../test/cluster/cluster.js';
+import { startKportd, type Kportd } from './kportd.js';
 import { isPodReady } from '../test/cluster/pod-status.js';
-import { waitUntil } from '../test/helpers/wait.js';
 import { ChannelReader, dataChannel, encodeFrame } from '../daemon/forward/channel.js';
 import { KubeClient } from '../daemon/kube/client.js';
 import { WebSocketDialer } from '../daemon/kube/dial.js';
@@ -80,46 +78,6 @@ async function startCluster(): Promise<{ info: ClusterInfo; replace(selector: st
     info,
     replace: (selector) => new Promise((resolve) => (worker.once('message', (m: { readyAt: number }) => resolve(m.readyAt)), worker.postMessage({ cmd: 'replace', selector } satisfies Command))),
     stop: () => new Promise((resolve) => (worker.once('exit', () => resolve()), worker.postMessage({ cmd: 'stop' } satisfies Command))),
-  };
-}
-
-// ---- kportd, in its own process -------------------------------------------------------------------
-
-interface Kportd {
-  child: ChildProcess;
-  rpc: RpcClient;
-  port(name: string): Promise<number>;
-  rssMB(): number;
-  stop(): Promise<void>;
-}
-
-const daemonMain = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
-
-/** Runs `kportd --foreground` with `forwards` (name → [target, remote]) and waits until all are ready. */
-async function startKportd(dir: string, kubeconfig: string, forwards: [string, string, number][]): Promise<Kportd> {
-  mkdirSync(dir, { recursive: true });
-  const config = join(dir, 'kport.yaml');
-  const lines = forwards.map(([name, target, remote]) => `\n  - { name: ${name}, target: ${target}, ports: [":${remote}"] }`);
-  writeFileSync(config, `kubeconfig: ${kubeconfig}\nforwards:${lines.join('') || ' []'}\n`);
-  const socket = join(dir, 'kportd.sock');
-  // KPORT_BENCH_NODE_ARGS passes node flags to kportd, e.g. --cpu-prof to profile it under load.
-  const nodeArgs = (process.env.KPORT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, daemonMain, '--foreground', '--config', config], { stdio: 'ignore', env: { ...process.env, KPORT_STATE_DIR: dir, KPORT_SOCKET: socket } });
-  let rpc: RpcClient | null = null;
-  await waitUntil(async () => (rpc = await rpcConnect(socket).catch(() => null)) !== null, 'kportd to answer', 15_000, 20);
-  const client = rpc!;
-  await Promise.all(forwards.map(([name]) => client.call('session.wait', { name, timeoutMs: 30_000 })));
-  return {
-    child,
-    rpc: client,
-    port: async (name) => (await client.call('session.get', { name })).listeners[0]!.port,
-    rssMB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      await client.close();
-      child.kill('SIGTERM');
-      await exited;
-    },
   };
 }
 
@@ -243,7 +201,8 @@ export async function benchForward(): Promise<ForwardFigures> {
   const cluster = await startCluster();
   const daemons: Kportd[] = [];
   const start = async (name: string, forwards: [string, string, number][]) => {
-    const d = await startKportd(join(dir, name), cluster.info.kubeconfig, forwards);
+    const lines = forwards.map(([n, target, remote]) => `\n  - { name: ${n}, target: ${target}, ports: [":${remote}"] }`);
+    const d = await startKportd(join(dir, name), `kubeconfig: ${cluster.info.kubeconfig}\nforwards:${lines.join('') || ' []'}\n`);
     daemons.push(d);
     return d;
   };

@@ -1,8 +1,8 @@
 /**
  * Benchmark: small GETs through a kport proxy session, through `kubectl proxy`, and straight to the simulated
- * API server, in one run. The simulated cluster and the kport proxy each run in a worker thread of their own
- * (kubectl proxy is its own process), so the load generator on the main thread shares an event loop with
- * neither of the things it measures. `node dist/bench/proxy.js` prints a table.
+ * API server, in one run. The simulated cluster runs in a worker thread, kport's proxy in a real kportd
+ * process and kubectl proxy in its own, so the load generator on the main thread shares an event loop with
+ * none of the things it measures. `node dist/bench/proxy.js` prints a table.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
@@ -11,13 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { pino } from 'pino';
-import { KubeClients } from '../daemon/kube/clients.js';
-import { ProxySession } from '../daemon/proxy/session.js';
 import { SimCluster } from '../test/cluster/cluster.js';
 import { findKubectl } from '../test/helpers/kubectl.js';
 import { startAndWait, stop } from '../test/helpers/process.js';
-import { proxySpec } from '../test/proxy/fixtures.js';
+import { startKportd } from './kportd.js';
 
 /** One measured path to the API server. */
 export interface BenchResult {
@@ -28,7 +25,8 @@ export interface BenchResult {
 }
 
 const PATH = '/api/v1/namespaces/default/pods/db-0';
-const CONCURRENCY = 16;
+// KPORT_BENCH_CONCURRENCY=1 measures per-request overhead (latency) rather than throughput.
+const CONCURRENCY = Number(process.env.KPORT_BENCH_CONCURRENCY ?? 16);
 const WARMUP_MS = 1_000;
 const DURATION_MS = 3_000;
 const ROUNDS = 6;
@@ -41,26 +39,16 @@ interface ClusterInfo {
   token: string;
 }
 
-type Job = { bench: 'kport-proxy'; role: 'cluster' } | { bench: 'kport-proxy'; role: 'kport'; kubeconfig: string };
+type Job = { bench: 'kport-proxy'; role: 'cluster' };
 
-/** Worker side: start the cluster or the proxy, report, and stop on the first message. */
-async function serveInWorker(job: Job): Promise<void> {
+/** Worker side: start the cluster, report, and stop on the first message. */
+async function serveInWorker(): Promise<void> {
   const port = parentPort!;
-  let close: () => Promise<void>;
-  if (job.role === 'cluster') {
-    const cluster = await SimCluster.start({ world: 'demo' });
-    await cluster.waitFor(() => cluster.readyPods('default').length === 3, 10_000, 'demo pods ready');
-    port.postMessage({ kubeconfig: cluster.kubeconfigPath, url: cluster.url, caCert: cluster.pki.caCert, token: cluster.tokens.admin } satisfies ClusterInfo);
-    close = () => cluster.stop();
-  } else {
-    const clients = new KubeClients();
-    const session = new ProxySession(proxySpec(), { kubeconfig: [job.kubeconfig], clients, log: pino({ level: 'silent' }), source: 'config' });
-    await session.start();
-    port.postMessage({ url: `http://127.0.0.1:${session.core.status().listeners[0]!.port}` });
-    close = async () => (await session.stop(), clients.closeAll());
-  }
+  const cluster = await SimCluster.start({ world: 'demo' });
+  await cluster.waitFor(() => cluster.readyPods('default').length === 3, 10_000, 'demo pods ready');
+  port.postMessage({ kubeconfig: cluster.kubeconfigPath, url: cluster.url, caCert: cluster.pki.caCert, token: cluster.tokens.admin } satisfies ClusterInfo);
   // Exit rather than wait for the event loop to drain: a stray timer must not hold the benchmark up.
-  port.once('message', () => void close().then(() => process.exit(0)));
+  port.once('message', () => void cluster.stop().then(() => process.exit(0)));
 }
 
 /** Starts a worker running `job`; resolves with its first message and a way to stop it. */
@@ -156,7 +144,10 @@ async function measure(targets: Target[]): Promise<BenchResult[]> {
 /** Measures kport proxy, kubectl proxy (skipped with a note when kubectl is absent) and the API server directly. */
 export async function benchProxy(): Promise<BenchResult[]> {
   const cluster = await startWorker<ClusterInfo>({ bench: 'kport-proxy', role: 'cluster' });
-  const kport = await startWorker<{ url: string }>({ bench: 'kport-proxy', role: 'kport', kubeconfig: cluster.info.kubeconfig });
+  const dir = mkdtempSync(join(tmpdir(), 'kport-bench-proxy-'));
+  // kportd in its own process, as users run it (kubectl proxy is one too).
+  const kportd = await startKportd(dir, `kubeconfig: ${cluster.info.kubeconfig}\nproxies:\n  - { name: api, port: 0 }\n`);
+  const kport = { info: { url: `http://127.0.0.1:${await kportd.port('api')}` } };
   const kubectlBin = findKubectl();
   const cache = mkdtempSync(join(tmpdir(), 'kport-bench-kubectl-'));
   try {
@@ -177,8 +168,9 @@ export async function benchProxy(): Promise<BenchResult[]> {
       if (kubectl) await stop(kubectl.child);
     }
   } finally {
-    await kport.stop();
+    await kportd.stop();
     await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
     rmSync(cache, { recursive: true, force: true });
   }
 }
@@ -192,7 +184,7 @@ export function formatBench(results: BenchResult[]): string {
 
 const job = workerData as Job | undefined;
 if (!isMainThread && job?.bench === 'kport-proxy') {
-  await serveInWorker(job);
+  await serveInWorker();
 } else if (isMainThread && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   console.log(`GET ${PATH}, ${CONCURRENCY} concurrent keep-alive clients, ${DURATION_MS / 1000} s per target in ${ROUNDS} interleaved rounds, after a ${WARMUP_MS} ms warm-up`);
   const results = await benchProxy();
