@@ -60,7 +60,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const probe = await probeSocket(paths.socket);
   if (probe.state === 'alive') throw new AlreadyRunning(paths.socket, probe.pid);
 
-  const logs = createLogger({ file: paths.log, foreground: opts.foreground, level: opts.logLevel });
+  const logs = await createLogger({ file: paths.log, foreground: opts.foreground, level: opts.logLevel });
   const log = logs.log;
   if (probe.state === 'stale') {
     log.info({ socket: paths.socket }, 'replacing a stale socket left by a daemon that is gone');

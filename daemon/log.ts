@@ -6,7 +6,6 @@
  */
 import { EventEmitter } from 'node:events';
 import { pino, type Logger, type StreamEntry } from 'pino';
-import pinoPretty from 'pino-pretty';
 import { RotatingFile } from './log-file.js';
 
 const BEARER = /(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*/g;
@@ -36,13 +35,15 @@ export interface LogSetup {
   close(): void;
 }
 
-/** Creates the daemon's logger. */
-export function createLogger(opts: LogOptions): LogSetup {
+/** Creates the daemon's logger (pino-pretty is loaded only for a terminal). */
+export async function createLogger(opts: LogOptions): Promise<LogSetup> {
   const file = new RotatingFile(opts.file, opts.maxBytes);
   const tap = new EventEmitter();
   const streams: StreamEntry[] = [{ level: 'debug', stream: { write: (l: string) => file.write(scrub(l)) } }];
   if (opts.foreground) {
-    const stderr = process.stderr.isTTY ? pinoPretty({ colorize: true, destination: 2, sync: true }) : pino.destination({ dest: 2, sync: true });
+    const stderr = process.stderr.isTTY
+      ? (await import('pino-pretty')).default({ colorize: true, destination: 2, sync: true })
+      : pino.destination({ dest: 2, sync: true });
     streams.push({ level: 'info', stream: { write: (l: string) => stderr.write(scrub(l)) } });
   }
   streams.push({
