@@ -106,6 +106,21 @@ describe('kportd and kportctl', () => {
     assert.doesNotMatch(await k.ok('list'), /web2/);
   });
 
+  test('kportd check validates the same file without starting anything', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { KPORTD } = await import('../helpers/daemon.js');
+    assert.match(execFileSync(process.execPath, [KPORTD, 'check', k.config], { env: k.env() }).toString(), /^ok: 1 forward, 0 proxies/);
+  });
+
+  test('the log file holds what happened, and never a token or a certificate', () => {
+    const log = readFileSync(`${k.stateDir}/kportd.log`, 'utf8');
+    assert.match(log, /"msg":"kportd ready"/);
+    assert.match(log, /"msg":"session state"/);
+    assert.ok(!log.includes(cluster.tokens.admin), 'the admin token is in the log');
+    const pemBody = cluster.pki.caCert.split('\n')[1]!;
+    assert.ok(!log.includes(pemBody), 'the CA certificate is in the log');
+  });
+
   test('garbage on the socket gets JSON-RPC errors and the daemon carries on', async () => {
     const { WebSocket } = await import('ws');
     const ws = new WebSocket(`ws+unix://${k.socket}:/rpc`);
