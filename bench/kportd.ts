@@ -28,6 +28,10 @@ export async function startKportd(dir: string, config: string): Promise<Kportd> 
   // KPORT_BENCH_NODE_ARGS passes node flags to kportd, e.g. --cpu-prof to profile it under load.
   const nodeArgs = (process.env.KPORT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, daemonMain, '--foreground', '--config', file], { stdio: 'ignore', env: { ...process.env, KPORT_STATE_DIR: dir, KPORT_SOCKET: socket } });
+  // A benchmark that dies half-way must not leave kportd running.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  child.once('exit', () => process.off('exit', orphanGuard));
   let rpc: RpcClient | null = null;
   await waitUntil(async () => (rpc = await connect(socket).catch(() => null)) !== null, 'kportd to answer', 15_000, 20);
   const client = rpc!;
