@@ -13,6 +13,9 @@ import type { ForwardSpec, ProxySpec } from '../../config/types.js';
 import type { ErrorCode } from '../../daemon/api/errors.js';
 import { RPC_CODES, RPC_PATH, type DaemonStatus, type MethodName, type Notifications, type ParamsIn, type Results, type RpcErrorData } from '../../daemon/api/rpc.js';
 import { emptyCounters, type SessionStatus } from '../../daemon/api/session.js';
+import { forwardSpec, proxySpec } from '../helpers/specs.js';
+
+export { forwardSpec, proxySpec };
 
 /** A handler per method; the defaults below serve what a test does not override. */
 export type FakeHandlers = { [M in MethodName]?: (params: ParamsIn<M>) => Results[M] | Promise<Results[M]> };
@@ -22,46 +25,6 @@ export function rpcError(code: ErrorCode, message: string, details?: unknown): J
   return new JSONRPCErrorException(message, RPC_CODES[code], { code, details } satisfies RpcErrorData);
 }
 
-/** A forward spec with test defaults. */
-export function forwardSpec(name: string, over: Partial<ForwardSpec> = {}): ForwardSpec {
-  return {
-    kind: 'forward',
-    name,
-    context: 'dev',
-    namespace: 'default',
-    target: { kind: 'service', name },
-    ports: [{ local: 8080, remote: 80, spec: '8080:80' }],
-    addresses: ['127.0.0.1'],
-    exposed: false,
-    balance: 'round-robin',
-    connectTimeoutMs: 30_000,
-    enabled: true,
-    ...over,
-  };
-}
-
-/** A proxy spec with test defaults. */
-export function proxySpec(name: string, over: Partial<ProxySpec> = {}): ProxySpec {
-  return {
-    kind: 'proxy',
-    name,
-    context: 'dev',
-    port: 8001,
-    addresses: ['127.0.0.1'],
-    exposed: false,
-    unixSocket: null,
-    apiPrefix: '/',
-    acceptPaths: ['^.*'],
-    rejectPaths: ['^/api/.*/pods/.*/exec', '^/api/.*/pods/.*/attach'],
-    acceptHosts: ['^localhost$'],
-    rejectMethods: ['^$'],
-    disableFilter: false,
-    www: null,
-    wwwPrefix: '/static/',
-    enabled: true,
-    ...over,
-  };
-}
 
 /** A ready session for `spec`, listening as the spec asks; `over` replaces any field. */
 export function sessionStatus(spec: ForwardSpec | ProxySpec, over: Partial<SessionStatus> = {}): SessionStatus {

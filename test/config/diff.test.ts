@@ -3,39 +3,12 @@ import { test } from 'node:test';
 import { diffSessions, sessionsOf } from '../../config/diff.js';
 import { loadConfigText } from '../../config/load.js';
 import type { DesiredState, ForwardSpec, ProxySpec } from '../../config/types.js';
+import { forwardSpec, proxySpec } from '../helpers/specs.js';
 
-const fwd = (name: string, local = 8080, labels?: Record<string, string>): ForwardSpec => ({
-  kind: 'forward',
-  name,
-  context: 'dev',
-  namespace: 'default',
-  target: labels ? { kind: 'selector', labels } : { kind: 'service', name },
-  ports: [{ local, remote: 80, spec: `${local}:80` }],
-  addresses: ['127.0.0.1'],
-  exposed: false,
-  balance: 'round-robin',
-  connectTimeoutMs: 30_000,
-  enabled: true,
-});
+const fwd = (name: string, local = 8080, labels?: Record<string, string>): ForwardSpec =>
+  forwardSpec(name, { target: labels ? { kind: 'selector', labels } : { kind: 'service', name }, ports: [{ local, remote: 80, spec: `${local}:80` }] });
 
-const prx = (name: string): ProxySpec => ({
-  kind: 'proxy',
-  name,
-  context: 'dev',
-  port: 8001,
-  addresses: ['127.0.0.1'],
-  exposed: false,
-  unixSocket: null,
-  apiPrefix: '/',
-  acceptPaths: ['^.*'],
-  rejectPaths: [],
-  acceptHosts: ['^localhost$'],
-  rejectMethods: ['^$'],
-  disableFilter: false,
-  www: null,
-  wwwPrefix: '/static/',
-  enabled: true,
-});
+const prx = (name: string): ProxySpec => proxySpec(name, { rejectPaths: [], acceptHosts: ['^localhost$'] });
 
 test('identical states: everything unchanged, even as separate objects', () => {
   const d = diffSessions([fwd('a'), prx('p')], [fwd('a'), prx('p')]);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfigFile, loadConfigText } from '../../config/load.js';
 import type { DesiredState, ForwardSpec, LoadResult, ProxySpec } from '../../config/types.js';
+import { forwardSpec, proxySpec as proxy } from '../helpers/specs.js';
 import { sandbox, warningsOf, type Sandbox } from './fixtures.js';
 
 let box: Sandbox;
@@ -12,45 +13,8 @@ before(async () => {
 });
 after(() => box.cleanup());
 
-// Expected values are written out here, not taken from config/defaults.ts, so a changed default fails a test.
-function forward(name: string, fields: Partial<ForwardSpec>): ForwardSpec {
-  return {
-    kind: 'forward',
-    name,
-    context: 'dev',
-    namespace: 'team',
-    target: { kind: 'service', name },
-    ports: [],
-    addresses: ['127.0.0.1'],
-    exposed: false,
-    balance: 'round-robin',
-    connectTimeoutMs: 30_000,
-    enabled: true,
-    ...fields,
-  };
-}
-
-function proxy(name: string, fields: Partial<ProxySpec>): ProxySpec {
-  return {
-    kind: 'proxy',
-    name,
-    context: 'dev',
-    port: 8001,
-    addresses: ['127.0.0.1'],
-    exposed: false,
-    unixSocket: null,
-    apiPrefix: '/',
-    acceptPaths: ['^.*'],
-    rejectPaths: ['^/api/.*/pods/.*/exec', '^/api/.*/pods/.*/attach'],
-    acceptHosts: ['^localhost$', '^127\\.0\\.0\\.1$', '^\\[::1\\]$'],
-    rejectMethods: ['^$'],
-    disableFilter: false,
-    www: null,
-    wwwPrefix: '/static/',
-    enabled: true,
-    ...fields,
-  };
-}
+// Expected values come from test/helpers/specs.ts, which writes kport's defaults out (not from config/defaults.ts).
+const forward = (name: string, fields: Partial<ForwardSpec>): ForwardSpec => forwardSpec(name, { namespace: 'team', ports: [], ...fields });
 
 function stateOf(result: LoadResult): DesiredState {
   if (!result.ok) throw new Error(`load failed:\n${result.errors.map((e) => `${e.line}:${e.col} ${e.path}: ${e.message}`).join('\n')}`);

@@ -10,11 +10,12 @@ import { NamespaceCaches } from '../../daemon/kube/caches.js';
 import { KubeClients } from '../../daemon/kube/clients.js';
 import type { SimCluster } from '../cluster/cluster.js';
 import { silentLogger } from './log.js';
+import { forwardSpec as baseForwardSpec } from './specs.js';
 
 /** A forward spec with test defaults: any free local port, loopback, round-robin, 5 s connect timeout. */
 export function forwardSpec(name: string, target: Target, remotes: (number | string)[], extra: Partial<ForwardSpec> = {}): ForwardSpec {
   const ports: PortMapping[] = remotes.map((remote) => ({ local: 0, remote, spec: `:${remote}` }));
-  return { kind: 'forward', name, context: 'sim', namespace: 'default', target, ports, addresses: ['127.0.0.1'], exposed: false, balance: 'round-robin', connectTimeoutMs: 5_000, enabled: true, ...extra };
+  return baseForwardSpec(name, { context: 'sim', target, ports, connectTimeoutMs: 5_000, ...extra });
 }
 
 /** Shared services for a group of sessions (one client and cache per context/namespace, as the daemon has). */

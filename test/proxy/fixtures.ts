@@ -4,35 +4,16 @@ import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { WebSocket } from 'ws';
-import { DEFAULTS } from '../../config/defaults.js';
 import type { ProxySpec } from '../../config/types.js';
 import type { SessionState } from '../../daemon/api/session.js';
 import { KubeClients } from '../../daemon/kube/clients.js';
 import { fetchText, type Response } from '../helpers/http.js';
+import { proxySpec as baseProxySpec } from '../helpers/specs.js';
 import { ProxySession, type ProxyTiming } from '../../daemon/proxy/session.js';
 
 /** A resolved proxy spec as the loader would give it: kubectl's defaults, port 0 on 127.0.0.1. */
 export function proxySpec(over: Partial<ProxySpec> = {}): ProxySpec {
-  const d = DEFAULTS.proxy;
-  return {
-    kind: 'proxy',
-    name: 'api',
-    context: null,
-    port: 0,
-    addresses: ['127.0.0.1'],
-    exposed: false,
-    unixSocket: null,
-    apiPrefix: d.apiPrefix,
-    acceptPaths: [...d.acceptPaths],
-    rejectPaths: [...d.rejectPaths],
-    acceptHosts: [...d.acceptHosts],
-    rejectMethods: [...d.rejectMethods],
-    disableFilter: false,
-    www: null,
-    wwwPrefix: d.wwwPrefix,
-    enabled: true,
-    ...over,
-  };
+  return baseProxySpec('api', { context: null, port: 0, ...over });
 }
 
 /** Every log line, kept as text so tests can search it for secrets. */
