@@ -55,7 +55,13 @@ export class ForwardSession implements Session {
   private listeners: Listeners | null = null;
   private chosenPorts = new Map<PortMapping, number>();
   private readonly balancer: Balancer;
+  /** A workload target's selector (immutable in apps/v1, so fetched once), or why it could not be read. */
   private workloadSelector: LabelSelector | null = null;
+  private workloadError: KportError | null = null;
+  private workloadFetching = false;
+  private workloadRetryAt = 0;
+  private workloadTimer: NodeJS.Timeout | null = null;
+  private readonly workloadBackoff = new Backoff({ initialMs: 1_000 });
   private ready: Pod[] = [];
   private held: Connection[] = [];
   private readonly live = new Set<Connection>();
@@ -109,7 +115,6 @@ export class ForwardSession implements Session {
     } catch (err) {
       return this.failSlowly(toKportError(err));
     }
-    if (WORKLOAD_PATHS[this.spec.target.kind] && !this.workloadSelector) void this.fetchWorkloadSelector();
     this.evaluate();
   }
 
@@ -123,7 +128,16 @@ export class ForwardSession implements Session {
     }, this.deps.slowRetryMs ?? 10_000);
   }
 
-  /** Reads a workload's selector (immutable in apps/v1, so once is enough). */
+  /** Starts reading the workload's selector unless a read is under way or backing off; evaluate() calls it. */
+  private lookUpWorkload(): void {
+    if (this.workloadFetching || Date.now() < this.workloadRetryAt) return;
+    this.workloadFetching = true;
+    void this.fetchWorkloadSelector().finally(() => {
+      this.workloadFetching = false;
+      this.evaluate();
+    });
+  }
+
   private async fetchWorkloadSelector(): Promise<void> {
     const t = this.spec.target;
     if (t.kind === 'selector' || !this.client) return;
@@ -132,14 +146,18 @@ export class ForwardSession implements Session {
       const w = await this.client.request<Workload>(path, { signal: this.abort.signal });
       if (!w.spec?.selector) throw new KportError('TARGET_NOT_FOUND', `${t.kind}/${t.name} has no selector`);
       this.workloadSelector = w.spec.selector;
+      this.workloadError = null;
       this.seenTarget = true;
-      this.evaluate();
     } catch (err) {
       if (this.stopped) return;
       const e = err instanceof ApiStatusError && err.httpStatus === 404 ? await this.notFound(t.kind, t.name) : toKportError(err);
-      if (!isRetryable(e.code)) return this.failSlowly(e);
+      this.workloadError = e;
       this.core.recordError(e);
-      this.retryLater(e, () => void this.fetchWorkloadSelector());
+      // Retried with backoff even if the cache stays quiet (a deployment created later, a fixed kubeconfig).
+      const delay = this.workloadBackoff.next();
+      this.workloadRetryAt = Date.now() + delay;
+      if (this.workloadTimer) clearTimeout(this.workloadTimer);
+      this.workloadTimer = setTimeout(() => this.evaluate(), delay);
     }
   }
 
@@ -189,6 +207,12 @@ export class ForwardSession implements Session {
     if (problem || !cache.synced) {
       if (problem && this.core.state !== 'waiting') this.core.recordError(problem);
       return this.core.transition('waiting', problem ? `API server unreachable: ${problem.message}` : 'connecting to the API server');
+    }
+    if (WORKLOAD_PATHS[this.spec.target.kind] && !this.workloadSelector) {
+      this.lookUpWorkload();
+      const e = this.workloadError;
+      if (e && !isRetryable(e.code) && !this.seenTarget) return this.refuse(e);
+      if (e) return this.core.transition('waiting', e.message);
     }
     const found = candidates(this.spec.target, this.view(), this.workloadSelector);
     const names = found.ok ? found.pods.map((p) => p.metadata.name) : [];
@@ -302,7 +326,7 @@ export class ForwardSession implements Session {
     if (this.stopped) return;
     this.stopped = true;
     this.abort.abort();
-    for (const t of [this.retryTimer, this.slowTimer]) if (t) clearTimeout(t);
+    for (const t of [this.retryTimer, this.slowTimer, this.workloadTimer]) if (t) clearTimeout(t);
     const closing = this.listeners?.close();
     for (const c of [...this.live]) {
       c.pipe?.cancel(new KportError('SHUTTING_DOWN', 'forward stopped'));

@@ -49,7 +49,7 @@ export class KubeClient {
   readonly namespace: string | undefined;
   /** The API server base URL (may carry a path prefix). */
   readonly server: URL;
-  private readonly credentials: CredentialSource;
+  private credentials: CredentialSource;
   private readonly proxyUrl: string | undefined;
   private agent: HttpAgent | null = null;
   private transport: Transport | null = null;
@@ -57,7 +57,14 @@ export class KubeClient {
   private cached: Promise<ConnectOptions> | null = null;
   private cachedAt = 0;
 
-  constructor(config: ContextConfig) {
+  /**
+   * `reread` loads the context afresh from the kubeconfig files: after a 401 the user's entry may have
+   * changed on disk (a rotated token, a re-run `aws eks update-kubeconfig`), and only a fresh read sees it.
+   */
+  constructor(
+    config: ContextConfig,
+    private readonly reread: () => ContextConfig = () => config,
+  ) {
     this.credentials = new CredentialSource(config.cluster, config.user);
     this.proxyUrl = config.cluster.proxyUrl;
     this.context = config.context;
@@ -85,9 +92,16 @@ export class KubeClient {
     return this.cached;
   }
 
-  /** Forgets reused credentials (the API server answered 401: a token expired). */
+  /** Forgets reused credentials and re-reads the user from the kubeconfig (the API server answered 401). */
   invalidateCredentials(): void {
     this.cached = null;
+    try {
+      const fresh = this.reread();
+      // Same server only: a context now pointing elsewhere is a new client, made when sessions restart.
+      if (new URL(fresh.server).href === this.server.href) this.credentials = new CredentialSource(fresh.cluster, fresh.user);
+    } catch {
+      // an unreadable kubeconfig: keep what we had; the 401 is reported either way
+    }
   }
 
   private async fetchConnectOptions(): Promise<ConnectOptions> {

@@ -19,7 +19,7 @@ export class KubeClients {
     const resolved = loadContext(kubeconfig, context);
     const key = `${kubeconfig.join(':')}#${resolved.context}`;
     let entry = this.entries.get(key);
-    if (!entry) this.entries.set(key, (entry = { client: new KubeClient(resolved), users: 0 }));
+    if (!entry) this.entries.set(key, (entry = { client: new KubeClient(resolved, () => loadContext(kubeconfig, resolved.context)), users: 0 }));
     entry.users++;
     return entry.client;
   }

@@ -89,10 +89,11 @@ export class Reflector<T extends Reflectable> extends EventEmitter {
   }
 
   private setHealth(healthy: boolean, problem: KportError | null): void {
+    const same = healthy === this.isHealthy && problem?.code === this.problem?.code;
     this.problem = problem;
-    if (healthy === this.isHealthy) return;
     this.isHealthy = healthy;
-    this.emit('health', healthy, problem);
+    // Also on a new kind of problem: a first failure (before any success) or 401 turning into an outage.
+    if (!same) this.emit('health', healthy, problem);
   }
 
   private async run(): Promise<void> {

@@ -78,7 +78,7 @@ describe('forward errors', () => {
     assert.match(s.core.status().reason, /^forbidden \(403\): pods "db-0" is forbidden: User "sim-viewer" cannot get resource "pods\/portforward"/);
   });
 
-  test('unauthorized (401): a wrong token is reported as rejected credentials, not as an outage', async () => {
+  test('unauthorized (401): reported as rejected credentials, not as an outage; a fixed kubeconfig is picked up', async () => {
     const kubeconfig = join(dir, 'bad-token.kubeconfig');
     writeFileSync(kubeconfig, cluster.kubeconfig({ token: 'expired-token' }));
     const other = new ForwardHarness(kubeconfig);
@@ -87,6 +87,10 @@ describe('forward errors', () => {
       await waitForState(s, 'failed');
       assert.equal(s.core.status().lastError?.code, 'UNAUTHORIZED');
       assert.match(s.core.status().reason, /rejected the credentials \(401 Unauthorized\)/);
+      // Fresh credentials written to the kubeconfig (as a login tool does) are picked up without a restart.
+      writeFileSync(kubeconfig, cluster.kubeconfig());
+      await waitForState(s, 'ready');
+      assert.equal(await echo(localPort(s), 'logged in again'), 'logged in again');
     } finally {
       await other.stop();
     }
