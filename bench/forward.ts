@@ -208,6 +208,7 @@ export async function benchForward(): Promise<ForwardFigures> {
   };
   try {
     const empty = await start('empty', []);
+    await new Promise((r) => setTimeout(r, 2_000));
     const emptyRss = empty.rssMB();
     await empty.stop();
 
@@ -250,6 +251,8 @@ export async function benchForward(): Promise<ForwardFigures> {
     await kportd.stop();
 
     const idle = await start('idle', Array.from({ length: IDLE_FORWARDS }, (_, i) => [`idle-${i}`, 'sts/db', 5432] as [string, string, number]));
+    // Idle means idle: let the start-up burst's garbage be collected before reading.
+    await new Promise((r) => setTimeout(r, 2_000));
     const hundredIdle = idle.rssMB();
     await idle.stop();
     return {
