@@ -29,8 +29,8 @@ export interface Resolved<T> {
 
 const DEFAULTS_PATH = ['defaults'];
 
-// Linux truncates longer socket paths silently (sun_path is 108 bytes with the terminating NUL).
-const MAX_SOCKET_PATH_BYTES = 107;
+/** Linux truncates longer Unix socket paths silently (sun_path is 108 bytes with the terminating NUL). */
+export const MAX_SOCKET_PATH_BYTES = 107;
 
 const MAX_LISTED_CONTEXTS = 10;
 

@@ -7,10 +7,11 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { MAX_SOCKET_PATH_BYTES as MAX_SOCKET_PATH } from '../../config/resolve.js';
 import { KportError } from './errors.js';
 
-/** Linux truncates Unix socket paths beyond this many bytes (sun_path is 108 with its NUL). */
-export const MAX_SOCKET_PATH = 107;
+/** Linux truncates Unix socket paths beyond this many bytes; one limit for kport.yaml, kportd and kportctl. */
+export { MAX_SOCKET_PATH_BYTES as MAX_SOCKET_PATH } from '../../config/resolve.js';
 
 /** The daemon's files. */
 export interface DaemonPaths {

@@ -280,7 +280,8 @@ export class ForwardSession implements Session {
   private async dispatch(conn: Connection): Promise<void> {
     if (conn.closed || this.stopped) return;
     const pod = this.balancer.pick(this.ready);
-    const port = remotePort(this.spec.target, conn.mapping.remote, pod, this.view());
+    // Only the service is read here: no per-connection copy of the namespace's pods.
+    const port = remotePort(this.spec.target, conn.mapping.remote, pod, { service: (name) => this.cache!.services.get(name) });
     if (port instanceof KportError) return this.close(conn, port);
     conn.pod = pod.metadata.name;
     let ws;

@@ -123,7 +123,7 @@ function namedPort(pod: Pod, name: string): number | undefined {
 }
 
 /** The pod port to dial for a forward's `remote` (service port → targetPort → named container port). */
-export function remotePort(target: Target, remote: number | string, pod: Pod, view: TargetView): number | KportError {
+export function remotePort(target: Target, remote: number | string, pod: Pod, view: Pick<TargetView, 'service'>): number | KportError {
   let wanted: number | string = remote;
   let via = '';
   if (target.kind === 'service') {

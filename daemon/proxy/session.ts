@@ -18,9 +18,10 @@ import { Backoff, type BackoffOptions } from '../session/backoff.js';
 import { SessionCore } from '../session/core.js';
 import type { Session, SessionDeps } from '../session/session.js';
 import { handleRequest, handleUpgrade, proxyRules, type Handled, type ProxyRules } from './handler.js';
-import { bindTcp, bindUnix, hostPort } from './listen.js';
+import { bindTcp, bindUnix } from './listen.js';
 import { plain, send, sendRaw } from './reply.js';
 import { upstreamError } from './upstream.js';
+import { formatHostPort } from '../../config/addresses.js';
 
 /** Retry pacing; tests shorten it. */
 export interface ProxyTiming {
@@ -145,7 +146,7 @@ export class ProxySession implements Session {
   }
 
   private readyReason(): string {
-    const where = this.core.status().listeners.map((l) => (l.port === 0 ? `unix:${l.address}` : `http://${hostPort(l.address, l.port)}`));
+    const where = this.core.status().listeners.map((l) => (l.port === 0 ? `unix:${l.address}` : `http://${formatHostPort(l.address, l.port)}`));
     return `serving ${this.client?.server.origin ?? 'the API server'} on ${where.join(', ')}`;
   }
 

@@ -4,13 +4,11 @@
  * UpgradeAwareHandler does: a 101 is relayed and both directions are copied until either side ends; an
  * error answer (status ≥ 400) is echoed and the connection closed; any other answer is a proxy error.
  */
-import { request, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { KportError } from '../api/errors.js';
-import { requestHeaders } from './headers.js';
 import { plain, sendRaw } from './reply.js';
-import { byteCounters, credentialsFor, limitConnectTime, unreachableReply, upstreamError, destination, type Meter, type RelayOutcome, type Upstream } from './upstream.js';
+import { byteCounters, outgoing, unreachableReply, upstreamError, type Meter, type RelayOutcome, type Upstream } from './upstream.js';
 
 /** The status line and headers of a response, as raw HTTP/1.1 text. */
 function head(res: IncomingMessage, rawHeaders: readonly string[]): string {
@@ -52,16 +50,11 @@ export async function relayUpgrade(req: IncomingMessage, socket: Duplex, head0: 
     if (!socket.destroyed) sendRaw(socket, unreachableReply(err));
     return outcome;
   };
-  const opts = await credentialsFor(upstream);
-  if (opts instanceof KportError) return fail(opts);
-  const server = upstream.server.origin;
-  const { https, ...to } = destination(upstream.server, rawPath, search);
-  const headers = requestHeaders(req.headers, { credentials: opts.headers, clientIp: req.socket.remoteAddress, upgrade: true });
-  const { headers: _credentials, ...tls } = opts;
-  const open = https ? httpsRequest : request;
+  const out = await outgoing(req, upstream, rawPath, search, true);
+  if (out instanceof KportError) return fail(out);
+  const { server } = out;
   return new Promise<RelayOutcome>((resolve) => {
-    const upReq = open({ ...tls, ...to, method: req.method, headers });
-    limitConnectTime(upReq);
+    const upReq = out.start();
     let clientGone = false;
 
     const onUpgrade = (upRes: IncomingMessage, upSocket: Duplex, upHead: Buffer) => {

@@ -97,25 +97,44 @@ export function upstreamError(err: unknown, server: string): KportError {
   return e.code === 'API_UNREACHABLE' ? new KportError('UPSTREAM_ERROR', e.message) : e;
 }
 
-/** The credentials and TLS settings, or the reason they could not be had (an exec plugin failing, say). */
-export async function credentialsFor(upstream: Upstream): Promise<ConnectOptions | KportError> {
+/** One request on its way to the API server: who it is for (in messages) and how to send it (again). */
+export interface Outgoing {
+  server: string;
+  /** Sends the request, with the connect-time limit; may be called again to replay it. */
+  start(): ClientRequest;
+}
+
+/**
+ * Prepares `req` for the API server: credentials, destination, forwarded headers. The reason when the
+ * credentials could not be had (an exec plugin failing, say).
+ */
+export async function outgoing(req: IncomingMessage, upstream: Upstream, rawPath: string, search: string, upgrade: boolean): Promise<Outgoing | KportError> {
+  let opts: ConnectOptions;
   try {
-    return await upstream.connectOptions();
+    opts = await upstream.connectOptions();
   } catch (err) {
     return toKportError(err, 'UPSTREAM_ERROR');
   }
+  const { https, ...to } = destination(upstream.server, rawPath, search);
+  const headers = requestHeaders(req.headers, { credentials: opts.headers, clientIp: req.socket.remoteAddress, upgrade });
+  const { headers: _credentials, ...tls } = opts;
+  const open = https ? httpsRequest : request;
+  return {
+    server: upstream.server.origin,
+    start: () => {
+      const upReq = open({ ...tls, ...to, method: req.method, headers });
+      limitConnectTime(upReq);
+      return upReq;
+    },
+  };
 }
 
 /** Relays `req` to `rawPath` + `search` on the API server and streams the answer into `res`. */
 export async function relay(req: IncomingMessage, res: ServerResponse, upstream: Upstream, rawPath: string, search: string, meter: Meter): Promise<RelayOutcome> {
   const outcome: RelayOutcome = { status: 0, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null };
-  const opts = await credentialsFor(upstream);
-  if (opts instanceof KportError) return failEarly(res, outcome, opts);
-  const server = upstream.server.origin;
-  const { https, ...to } = destination(upstream.server, rawPath, search);
-  const headers = requestHeaders(req.headers, { credentials: opts.headers, clientIp: req.socket.remoteAddress, upgrade: false });
-  const { headers: _credentials, ...tls } = opts;
-  const open = https ? httpsRequest : request;
+  const out = await outgoing(req, upstream, rawPath, search, false);
+  if (out instanceof KportError) return failEarly(res, outcome, out);
+  const { server } = out;
   return new Promise<RelayOutcome>((resolve) => {
     let upReq: ClientRequest;
     let replayed = false;
@@ -157,8 +176,7 @@ export async function relay(req: IncomingMessage, res: ServerResponse, upstream:
       resolve(outcome);
     };
     const dispatch = () => {
-      upReq = open({ ...tls, ...to, method: req.method, headers });
-      limitConnectTime(upReq);
+      upReq = out.start();
       upReq.on('response', onResponse);
       upReq.on('error', onUpstreamError);
       if (!hasBody(req)) return void upReq.end(); // most requests: no stream to set up

@@ -1,0 +1,38 @@
+/**
+ * Binding a session's listening sockets, forward or proxy, with failures as KportErrors a user can act
+ * on: PORT_IN_USE names the address, BIND_FAILED the cause.
+ */
+import { isIPv6, type AddressInfo, type Server } from 'node:net';
+import { formatHostPort } from '../../config/addresses.js';
+import { KportError } from '../api/errors.js';
+
+/** Runs `bind` (a server.listen call) and settles on 'listening' or the first 'error'. */
+export function listening(server: Server, bind: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    bind();
+  });
+}
+
+/** Listens on address:port (0: any free port); resolves with the port actually bound. */
+export async function listenTcp(server: Server, address: string, port: number): Promise<number> {
+  try {
+    // ipv6Only: "::" beside "0.0.0.0" in one address list must not clash over the IPv4-mapped range.
+    await listening(server, () => server.listen({ host: address, port, ipv6Only: isIPv6(address), exclusive: true }));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const where = formatHostPort(address, port);
+    if (e.code === 'EADDRINUSE') throw new KportError('PORT_IN_USE', `address ${where} is in use by another process`);
+    throw new KportError('BIND_FAILED', `cannot listen on ${where} (${e.code ?? e.message})`);
+  }
+  return (server.address() as AddressInfo).port;
+}
