@@ -8,7 +8,7 @@ import { KportError } from '../api/errors.js';
 import { MAX_SOCKET_PATH } from '../api/paths.js';
 import type { BoundListener } from '../api/session.js';
 import { socketState } from '../liveness.js';
-import { listening, listenTcp } from '../session/listen.js';
+import { listenTcp, listenUnix } from '../session/listen.js';
 
 /** Listens on address:port (0: any free port) and reports the port actually bound. */
 export async function bindTcp(server: Server, address: string, port: number): Promise<BoundListener> {
@@ -30,15 +30,7 @@ export async function bindUnix(server: Server, path: string): Promise<BoundListe
   }
   await clearSocketPath(path);
   try {
-    await listening(server, () => {
-      // The socket's mode follows the umask at bind time, and bind happens inside listen(): narrow it just for that call.
-      const previous = process.umask(0o177);
-      try {
-        server.listen(path);
-      } finally {
-        process.umask(previous);
-      }
-    });
+    await listenUnix(server, path);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') throw new KportError('PORT_IN_USE', `unix socket ${path} is in use by another process`);

@@ -25,6 +25,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { KportError } from '../api/errors.js';
 import { HARD_MESSAGE_LIMIT, JSONRPC_CODES, MAX_MESSAGE_BYTES, PARAMS, RPC_CODES, RPC_PATH, type MethodName, type Notifications, type RpcErrorData } from '../api/rpc.js';
+import { listenUnix } from '../session/listen.js';
 import type { Caller, Handlers } from './methods.js';
 
 /** How long clients get to finish the close handshake at shutdown. */
@@ -166,19 +167,7 @@ export class RpcServer {
     const dir = dirname(socketPath);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
-    // The socket's mode follows the umask at bind time; narrow it just for the bind.
-    const previous = process.umask(0o177);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.http.once('error', reject);
-        this.http.listen(socketPath, () => {
-          this.http.off('error', reject);
-          resolve();
-        });
-      });
-    } finally {
-      process.umask(previous);
-    }
+    await listenUnix(this.http, socketPath);
     this.socketPath = socketPath;
   }
 

@@ -36,3 +36,15 @@ export async function listenTcp(server: Server, address: string, port: number): 
   }
   return (server.address() as AddressInfo).port;
 }
+
+/** Listens on a Unix socket created owner-only (0600): its mode follows the umask at bind time, so that is narrowed just for the call. */
+export function listenUnix(server: Server, path: string): Promise<void> {
+  return listening(server, () => {
+    const previous = process.umask(0o177);
+    try {
+      server.listen(path);
+    } finally {
+      process.umask(previous);
+    }
+  });
+}
