@@ -15,9 +15,9 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { SimCluster } from '../test/cluster/cluster.js';
 import { startKportd, type Kportd } from './kportd.js';
 import { isPodReady } from '../test/cluster/pod-status.js';
-import { ChannelReader, dataChannel, encodeFrame } from '../daemon/forward/channel.js';
 import { KubeClient } from '../daemon/kube/client.js';
-import { WebSocketDialer } from '../daemon/kube/dial.js';
+import { WebSocketDialer } from '../daemon/kube/transport/websocket/dialer.js';
+import type { PodDialer } from '../daemon/kube/transport/types.js';
 import { loadContext } from '../daemon/kube/kubeconfig.js';
 
 const MiB = 1024 * 1024;
@@ -110,22 +110,13 @@ async function tcpLink(port: number): Promise<Link> {
 }
 
 /** The API server's own port-forward stream, without kport's local hop: what any client of it pays. */
-async function wsLink(dialer: WebSocketDialer, pod: string, port: number): Promise<Link> {
-  const ws = await dialer.dial({ namespace: 'default', pod, port });
-  const reader = new ChannelReader([port]);
-  const waiters: (() => void)[] = [];
-  const onSent = () => ws.bufferedAmount < (1 << 20) && waiters.splice(0).forEach((w) => w());
+async function podLink(dialer: PodDialer, pod: string, port: number): Promise<Link> {
+  const s = await dialer.dial({ namespace: 'default', pod, port });
   return {
-    write: (c) => (ws.send(encodeFrame(dataChannel(0), c), onSent), ws.bufferedAmount < (1 << 20)),
-    drained: () => new Promise((r) => waiters.push(r)),
-    onData: (fn) => {
-      ws.on('message', (m: Buffer) => {
-        const msg = reader.read(m);
-        if (msg?.kind === 'data') fn(msg.payload.length);
-      });
-      ws.resume();
-    },
-    close: () => ws.terminate(),
+    write: (c) => s.write(c),
+    drained: () => new Promise((r) => s.once('drain', r)),
+    onData: (fn) => s.on('data', (d: Buffer) => fn(d.length)),
+    close: () => s.destroy(),
   };
 }
 
@@ -219,8 +210,8 @@ export async function benchForward(): Promise<ForwardFigures> {
     const client = new KubeClient(loadContext([kubeconfig], null));
     const dialer = new WebSocketDialer(client);
     const paths = {
-      echo: { kport: () => tcpLink(echo), direct: () => tcpLink(echoBackend), api: () => wsLink(dialer, 'db-0', 5432) },
-      source: { kport: () => tcpLink(src), direct: () => tcpLink(sourceBackend), api: () => wsLink(dialer, 'src-0', 9100) },
+      echo: { kport: () => tcpLink(echo), direct: () => tcpLink(echoBackend), api: () => podLink(dialer, 'db-0', 5432) },
+      source: { kport: () => tcpLink(src), direct: () => tcpLink(sourceBackend), api: () => podLink(dialer, 'src-0', 9100) },
     };
     // Warm every path's JIT up before measuring.
     for (const p of Object.values(paths.echo)) await echoRate(p, 64 * MiB, 1);

@@ -10,6 +10,7 @@ export const DEFAULTS = {
   namespace: 'default',
   connectTimeoutMs: 30_000,
   balance: 'round-robin',
+  transport: 'auto',
   enabled: true,
   proxy: {
     port: 8001,

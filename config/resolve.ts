@@ -51,6 +51,7 @@ export function defaultsFrom(raw: RawDefaults | null | undefined): ConfigDefault
     namespace: raw?.namespace ?? null,
     addresses: raw?.address ?? [...DEFAULTS.addresses],
     connectTimeoutMs: raw?.connectTimeout ?? DEFAULTS.connectTimeoutMs,
+    transport: raw?.transport ?? DEFAULTS.transport,
   };
 }
 
@@ -134,6 +135,7 @@ export function resolveForward(raw: RawForward, at: PathSegment[], base: Resolve
     exposed: bind.value.exposed,
     balance: raw.balance ?? DEFAULTS.balance,
     connectTimeoutMs: raw.connectTimeout ?? base.defaults.connectTimeoutMs,
+    transport: raw.transport ?? base.defaults.transport,
     enabled: raw.enabled ?? DEFAULTS.enabled,
   };
   return { value, problems: [...ctx.problems, ...bind.problems] };

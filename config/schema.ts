@@ -20,6 +20,7 @@ import {
 import { checkPortNumber, LOCAL_PORT_RANGE, parsePortSpec, PORT_SPEC_PATTERN, REMOTE_PORT_RANGE } from './ports.js';
 import { isMapping } from './source.js';
 import { parseTarget, TARGET_PATTERN } from './target.js';
+import { TRANSPORT_CHOICES } from './types.js';
 
 /**
  * `base`, then `check` parsing what base accepted into the value passed on; a failed check's message becomes the
@@ -108,6 +109,12 @@ const duration = (description: string) =>
     parseDuration,
   ).meta({ description: `${description} Seconds, or text such as "500ms", "30s", "2m", "1h".` });
 
+const transport = (more: string) =>
+  z.enum(TRANSPORT_CHOICES).meta({
+    description: `How connections reach the pod: auto (SPDY as kubectl, then SPDY in a WebSocket, then one WebSocket per connection; what works is remembered per cluster), spdy, spdy-websocket or websocket. ${more}`,
+    default: DEFAULTS.transport,
+  });
+
 const portSpec = parsed(
   z
     .union([
@@ -179,6 +186,7 @@ export const forwardSchema = z
     connectTimeout: duration(
       'How long a new connection waits for a ready pod. Default: defaults.connectTimeout, else 30s.',
     ).optional(),
+    transport: transport('Default: defaults.transport, else auto.').optional(),
     enabled: enabled.optional(),
   })
   .superRefine((entry, ctx) => {
@@ -241,6 +249,7 @@ export const defaultsSchema = z
     ).optional(),
     address: addresses('Local bind address(es) for every session that sets none. Default: 127.0.0.1.').optional(),
     connectTimeout: duration('How long a new connection waits for a ready pod. Default: 30s.').optional(),
+    transport: transport('For every forward that sets none. Default: auto.').optional(),
   })
   .meta({ description: 'Settings every forward and proxy inherits unless it sets its own.' });
 

@@ -31,6 +31,13 @@ export interface PortMapping {
   spec: string;
 }
 
+/**
+ * How a forward reaches its pods: `auto` tries kubectl's order (SPDY, SPDY tunnelled in a WebSocket,
+ * then one v4 WebSocket per connection) and remembers what worked per cluster; the others pin one.
+ */
+export const TRANSPORT_CHOICES = ['auto', 'spdy', 'spdy-websocket', 'websocket'] as const;
+export type TransportChoice = (typeof TRANSPORT_CHOICES)[number];
+
 /** A resolved `forwards[]` entry. */
 export interface ForwardSpec {
   kind: 'forward';
@@ -46,6 +53,7 @@ export interface ForwardSpec {
   exposed: boolean;
   balance: 'round-robin' | 'first';
   connectTimeoutMs: number;
+  transport: TransportChoice;
   enabled: boolean;
 }
 
@@ -84,6 +92,7 @@ export interface ConfigDefaults {
   namespace: string | null;
   addresses: string[];
   connectTimeoutMs: number;
+  transport: TransportChoice;
 }
 
 /** Everything kport.yaml declares, fully defaulted. */

@@ -11,6 +11,7 @@ const flags = {
   selector: { type: 'string', short: 'l', arg: 'K=V[,K=V]', help: 'forward to any ready pod with these labels, instead of TARGET' },
   balance: { type: 'string', arg: 'B', help: 'round-robin (default) over ready pods, or first (one pod, as kubectl)' },
   'connect-timeout': { type: 'string', arg: 'T', help: 'how long a connection waits for a ready pod (30s, 2m; default 30s)' },
+  transport: { type: 'string', arg: 'T', help: 'auto (default: SPDY as kubectl, then SPDY in a WebSocket, then WebSocket), spdy, spdy-websocket or websocket' },
   ephemeral: { type: 'boolean', help: 'forget the forward when kportd stops (default: kept across restarts)' },
   ...JSON_FLAG,
 } as const;
@@ -39,6 +40,7 @@ export function forwardEntry(args: readonly string[], f: FlagValues<typeof flags
   if (f.address !== undefined) entry.address = f.address;
   if (f.balance !== undefined) entry.balance = f.balance;
   if (f['connect-timeout'] !== undefined) entry.connectTimeout = durationEntry(f['connect-timeout'], 'connect-timeout');
+  if (f.transport !== undefined) entry.transport = f.transport;
   return entry;
 }
 

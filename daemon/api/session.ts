@@ -2,7 +2,7 @@
  * What a running session reports: its state machine, counters and bound listeners.
  * Shared by the daemon (which fills it) and kportctl (which prints it).
  */
-import type { SessionSpec } from '../../config/types.js';
+import type { SessionSpec, TransportChoice } from '../../config/types.js';
 import type { ErrorCode } from './errors.js';
 
 /**
@@ -78,6 +78,8 @@ export interface SessionStatus {
   listeners: BoundListener[];
   /** Pods currently receiving new connections (forwards). */
   pods: string[];
+  /** Forwards: the transport that carried the last connection (spdy, spdy-websocket, websocket); null before any. */
+  transport: Exclude<TransportChoice, 'auto'> | null;
   counters: SessionCounters;
   lastError: SessionError | null;
 }

@@ -9,7 +9,8 @@ import type { ForwardSpec, PortMapping } from '../../config/types.js';
 import { isRetryable, KportError, toKportError } from '../api/errors.js';
 import type { KubeClient } from '../kube/client.js';
 import type { NamespaceCaches } from '../kube/caches.js';
-import { WebSocketDialer, type PodDialer } from '../kube/dial.js';
+import { makeDialer, type DialerOptions } from '../kube/transport/select.js';
+import type { PodDialer } from '../kube/transport/types.js';
 import { ApiStatusError } from '../kube/errors.js';
 import type { NamespaceCache } from '../kube/namespace-cache.js';
 import type { LabelSelector, Pod, Workload } from '../kube/objects.js';
@@ -24,8 +25,10 @@ import { pipe, type Pipe } from './pipe.js';
 /** What a forward needs beyond any session's deps. */
 export interface ForwardDeps extends SessionDeps {
   caches: NamespaceCaches;
-  /** Builds the stream dialer for a client (tests inject fakes; default: WebSocketDialer). */
-  dialer?: (client: KubeClient) => PodDialer;
+  /** Builds the stream dialer for a client (tests inject fakes; default: makeDialer for spec.transport). */
+  dialer?: (client: KubeClient, spec: ForwardSpec) => PodDialer;
+  /** Tuning of the real dialers (tests shorten pings and drains). */
+  dialerOptions?: DialerOptions;
   /** Delay between retries of a `failed` session (default 10 s). */
   slowRetryMs?: number;
 }
@@ -108,7 +111,7 @@ export class ForwardSession implements Session {
       if (!this.cache) {
         const client = this.deps.clients.acquire(this.deps.kubeconfig, this.spec.context);
         this.client = client;
-        this.dialer = (this.deps.dialer ?? ((c) => new WebSocketDialer(c)))(client);
+        this.dialer = this.deps.dialer ? this.deps.dialer(client, this.spec) : makeDialer(client, this.spec.transport, this.deps.dialerOptions);
         this.cache = this.deps.caches.acquire(client, this.spec.namespace);
         this.cache.on('change', this.onCacheChange);
       }
@@ -246,6 +249,7 @@ export class ForwardSession implements Session {
     if (lost.length === 0) return;
     this.core.counters.failovers += lost.length;
     this.core.log.info({ pods: lost }, 'pod gone or not ready; failing over');
+    for (const pod of lost) this.dialer?.forget({ namespace: this.spec.namespace, pod });
     for (const c of this.live) {
       if (c.pod && lost.includes(c.pod)) c.pipe?.cancel(new KportError('NO_READY_PODS', `pod ${c.pod} went away`));
     }
@@ -284,9 +288,9 @@ export class ForwardSession implements Session {
     const port = remotePort(this.spec.target, conn.mapping.remote, pod, { service: (name) => this.cache!.services.get(name) });
     if (port instanceof KportError) return this.close(conn, port);
     conn.pod = pod.metadata.name;
-    let ws;
+    let stream;
     try {
-      ws = await this.dialer!.dial({ namespace: this.spec.namespace, pod: pod.metadata.name, port }, this.abort.signal);
+      stream = await this.dialer!.dial({ namespace: this.spec.namespace, pod: pod.metadata.name, port }, this.abort.signal);
     } catch (err) {
       conn.pod = undefined;
       if (conn.closed || this.stopped) return;
@@ -300,11 +304,12 @@ export class ForwardSession implements Session {
       this.hold(conn);
       return this.retryLater(e, () => this.evaluate());
     }
-    if (conn.closed || this.stopped) return void ws.terminate();
+    if (conn.closed || this.stopped) return void stream.destroy();
     clearTimeout(conn.timer);
     this.backoff.reset();
+    this.core.setTransport(this.dialer!.transport);
     const counters = this.core.counters;
-    conn.pipe = pipe(conn.socket, ws, port, { onBytesIn: (n) => (counters.bytesIn += n), onBytesOut: (n) => (counters.bytesOut += n) });
+    conn.pipe = pipe(conn.socket, stream, { onBytesIn: (n) => (counters.bytesIn += n), onBytesOut: (n) => (counters.bytesOut += n) });
     const outcome = await conn.pipe.done;
     if (outcome.error && !outcome.cancelled) this.core.recordError(outcome.error);
     this.close(conn, null);
@@ -333,6 +338,7 @@ export class ForwardSession implements Session {
       c.pipe?.cancel(new KportError('SHUTTING_DOWN', 'forward stopped'));
       this.close(c, null);
     }
+    this.dialer?.close();
     if (this.cache) {
       this.cache.off('change', this.onCacheChange);
       this.deps.caches.release(this.cache);

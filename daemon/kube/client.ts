@@ -11,6 +11,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { CredentialSource } from './credentials.js';
 import { networkError, statusError } from './errors.js';
 import type { ContextConfig } from './kubeconfig.js';
+import type { TransportPreference } from './transport/types.js';
 
 /** How to set up TLS to the API server: one SecureContext per set of TLS material. */
 export interface Transport {
@@ -56,6 +57,8 @@ export class KubeClient {
   private agentKey = '';
   private cached: Promise<ConnectOptions> | null = null;
   private cachedAt = 0;
+  /** The port-forward transport that last worked against this cluster (the fallback's memory). */
+  readonly transportPreference: TransportPreference = { transport: null, since: 0 };
 
   /**
    * `reread` loads the context afresh from the kubeconfig files: after a 401 the user's entry may have

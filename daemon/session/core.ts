@@ -18,6 +18,7 @@ export class SessionCore extends EventEmitter {
   private lastError: SessionStatus['lastError'] = null;
   private bound: BoundListener[] = [];
   private podNames: string[] = [];
+  private carrier: SessionStatus['transport'] = null;
 
   constructor(
     readonly spec: SessionSpec,
@@ -67,6 +68,13 @@ export class SessionCore extends EventEmitter {
     this.changed();
   }
 
+  /** Records the transport that carries the session's streams; no event when unchanged. */
+  setTransport(transport: SessionStatus['transport']): void {
+    if (transport === this.carrier) return;
+    this.carrier = transport;
+    this.changed();
+  }
+
   /** Announces a change to subscribers. */
   changed(): void {
     this.emit('changed', this.status());
@@ -85,6 +93,7 @@ export class SessionCore extends EventEmitter {
       created: new Date(this.createdMs).toISOString(),
       listeners: this.bound,
       pods: this.podNames,
+      transport: this.carrier,
       counters: { ...this.counters },
       lastError: this.lastError,
     };

@@ -43,6 +43,7 @@ export function sessionStatus(spec: ForwardSpec | ProxySpec, over: Partial<Sessi
     since: at,
     created: at,
     listeners,
+    transport: spec.kind === 'forward' ? 'spdy' : null,
     pods: spec.kind === 'forward' ? [`${spec.name}-0`] : [],
     counters: emptyCounters(),
     lastError: null,

@@ -53,7 +53,7 @@ test('sessionsOf lists forwards then proxies', () => {
   const state: DesiredState = {
     file: null,
     kubeconfig: [],
-    defaults: { context: null, namespace: null, addresses: ['127.0.0.1'], connectTimeoutMs: 30_000 },
+    defaults: { context: null, namespace: null, addresses: ['127.0.0.1'], connectTimeoutMs: 30_000, transport: 'auto' },
     forwards: [fwd('a'), fwd('b', 2)],
     proxies: [prx('p')],
   };

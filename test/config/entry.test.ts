@@ -46,6 +46,7 @@ test('a good entry resolves with the file\'s defaults', async () => {
       exposed: false,
       balance: 'round-robin',
       connectTimeoutMs: 5000,
+      transport: 'auto',
       enabled: true,
     },
     warnings: [],
@@ -69,7 +70,7 @@ test('errors carry paths relative to the entry and no position', async () => {
   assert.deepEqual(result.ok ? [] : result.errors.map(formatIssue), [
     'ports[1]: "80:abc!" is not a port or port name',
     'balance: expected one of "round-robin", "first", got "rr"',
-    'extra: unknown key "extra" (keys here: name, target, selector, ports, context, namespace, address, balance, connectTimeout, enabled)',
+    'extra: unknown key "extra" (keys here: name, target, selector, ports, context, namespace, address, balance, connectTimeout, transport, enabled)',
   ]);
 });
 

@@ -56,7 +56,7 @@ const cases: Case[] = [
     name: 'an unknown key with nothing close lists the keys allowed',
     yaml: 'forwards:\n  - name: web\n    target: svc/web\n    ports: ["8080:80"]\n    image: nginx\n',
     errors: [
-      'k.yaml:5:5: forwards[0].image: unknown key "image" (keys here: name, target, selector, ports, context, namespace, address, balance, connectTimeout, enabled)',
+      'k.yaml:5:5: forwards[0].image: unknown key "image" (keys here: name, target, selector, ports, context, namespace, address, balance, connectTimeout, transport, enabled)',
     ],
   },
   {

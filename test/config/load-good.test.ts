@@ -29,7 +29,7 @@ test('the smallest forward takes every default, and the kubeconfig current-conte
   assert.deepEqual(stateOf(result), {
     file: join(box.dir, 'k.yaml'),
     kubeconfig: [join(box.home, '.kube', 'config')],
-    defaults: { context: null, namespace: null, addresses: ['127.0.0.1'], connectTimeoutMs: 30_000 },
+    defaults: { context: null, namespace: null, addresses: ['127.0.0.1'], connectTimeoutMs: 30_000, transport: 'auto' },
     forwards: [forward('web', { ports: [port('8080:80', 8080, 80)] })],
     proxies: [],
   });
@@ -42,7 +42,7 @@ test('empty files and empty sections load to an empty state', async () => {
     assert.deepEqual(state, {
       file: null,
       kubeconfig: [join(box.home, '.kube', 'config')],
-      defaults: { context: null, namespace: null, addresses: ['127.0.0.1'], connectTimeoutMs: 30_000 },
+      defaults: { context: null, namespace: null, addresses: ['127.0.0.1'], connectTimeoutMs: 30_000, transport: 'auto' },
       forwards: [],
       proxies: [],
     }, JSON.stringify(yaml));
@@ -55,6 +55,7 @@ defaults:
   context: staging
   address: [localhost, "::1"]
   connectTimeout: 2m
+  transport: spdy
 forwards:
   - name: web
     target: deploy/web
@@ -67,6 +68,7 @@ forwards:
     address: 0.0.0.0
     balance: first
     connectTimeout: 1.5
+    transport: websocket
     enabled: false
   - name: pod.one
     context: dev
@@ -85,6 +87,7 @@ forwards:
   const result = await loadConfigText(yaml, 'k.yaml', box.env());
   assert.deepEqual(stateOf(result).forwards, [
     forward('web', {
+      transport: 'spdy',
       context: 'staging',
       namespace: 'default', // staging has no namespace
       target: { kind: 'deployment', name: 'web' },
@@ -107,15 +110,18 @@ forwards:
       exposed: true,
       balance: 'first',
       connectTimeoutMs: 1500,
+      transport: 'websocket',
       enabled: false,
     }),
     forward('pod.one', {
+      transport: 'spdy',
       target: { kind: 'pod', name: 'web-0' },
       ports: [port('1', 1, 1)],
       addresses: ['::1'],
       connectTimeoutMs: 5_400_000,
     }),
     forward('sts_db', {
+      transport: 'spdy',
       context: 'staging',
       namespace: 'default',
       target: { kind: 'statefulset', name: 'db' },
@@ -124,6 +130,7 @@ forwards:
       connectTimeoutMs: 120_000,
     }),
     forward('rs', {
+      transport: 'spdy',
       context: 'staging',
       namespace: 'default',
       target: { kind: 'replicaset', name: 'web-5d4f' },
@@ -138,10 +145,11 @@ forwards:
     namespace: null,
     addresses: ['127.0.0.1', '::1'],
     connectTimeoutMs: 120_000,
+    transport: 'spdy',
   });
   assert.deepEqual(warningsOf(result), [
-    'k.yaml:15:14: warning: forwards[1].address: "0.0.0.0" exposes this forward beyond this machine',
-    'k.yaml:31:14: warning: forwards[4].address: "192.168.1.10" exposes this forward beyond this machine',
+    'k.yaml:16:14: warning: forwards[1].address: "0.0.0.0" exposes this forward beyond this machine',
+    'k.yaml:33:14: warning: forwards[4].address: "192.168.1.10" exposes this forward beyond this machine',
   ]);
 });
 

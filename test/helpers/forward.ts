@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { ForwardSpec, PortMapping, Target } from '../../config/types.js';
+import type { ForwardSpec, PortMapping, Target, TransportChoice } from '../../config/types.js';
 import type { SessionState } from '../../daemon/api/session.js';
 import { ForwardSession, type ForwardDeps } from '../../daemon/forward/session.js';
 import { NamespaceCaches } from '../../daemon/kube/caches.js';
@@ -12,10 +12,16 @@ import type { SimCluster } from '../cluster/cluster.js';
 import { silentLogger } from './log.js';
 import { forwardSpec as baseForwardSpec } from './specs.js';
 
-/** A forward spec with test defaults: any free local port, loopback, round-robin, 5 s connect timeout. */
+/**
+ * The transport the forward tests run over: `npm test` runs them once as `auto` (SPDY against the
+ * simulator) and once more with KPORT_TEST_TRANSPORT=websocket (the v4 fallback).
+ */
+export const TEST_TRANSPORT: TransportChoice = (process.env.KPORT_TEST_TRANSPORT as TransportChoice | undefined) ?? 'auto';
+
+/** A forward spec with test defaults: any free local port, loopback, round-robin, 5 s connect timeout, TEST_TRANSPORT. */
 export function forwardSpec(name: string, target: Target, remotes: (number | string)[], extra: Partial<ForwardSpec> = {}): ForwardSpec {
   const ports: PortMapping[] = remotes.map((remote) => ({ local: 0, remote, spec: `:${remote}` }));
-  return baseForwardSpec(name, { context: 'sim', target, ports, connectTimeoutMs: 5_000, ...extra });
+  return baseForwardSpec(name, { context: 'sim', target, ports, connectTimeoutMs: 5_000, transport: TEST_TRANSPORT, ...extra });
 }
 
 /** Shared services for a group of sessions (one client and cache per context/namespace, as the daemon has). */

@@ -1,6 +1,6 @@
 /** A bare port-forward WebSocket client for tests that talk to the simulator directly. */
 import { WebSocket } from 'ws';
-import { CHANNEL_PROTOCOL, ChannelReader, dataChannel, encodeFrame } from '../../daemon/forward/channel.js';
+import { CHANNEL_PROTOCOL, ChannelReader, dataChannel, encodeFrame } from '../../daemon/kube/transport/websocket/channel.js';
 import type { SimCluster } from '../cluster/cluster.js';
 
 /** One open (or failed) port-forward connection and what arrived on it. */

@@ -17,6 +17,7 @@ export function forwardSpec(name: string, over: Partial<ForwardSpec> = {}): Forw
     exposed: false,
     balance: 'round-robin',
     connectTimeoutMs: 30_000,
+    transport: 'auto',
     enabled: true,
     ...over,
   };

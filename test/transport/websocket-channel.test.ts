@@ -1,7 +1,7 @@
 /** The v4.channel.k8s.io codec. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChannelReader, dataChannel, encodeFrame, errorChannel } from '../../daemon/forward/channel.js';
+import { ChannelReader, dataChannel, encodeFrame, errorChannel } from '../../daemon/kube/transport/websocket/channel.js';
 
 test('frames carry the channel byte first, then the payload', () => {
   assert.deepEqual([...encodeFrame(dataChannel(1), Buffer.from('hi'))], [2, 0x68, 0x69]);
