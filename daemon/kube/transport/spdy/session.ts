@@ -4,7 +4,8 @@
  * spdystream, which has no flow control (it sends no WINDOW_UPDATE and ignores ours) and delivers
  * each stream's DATA through an unbuffered channel: so kport never waits for window, bounds what it
  * buffers per stream, and reports a session that is held up (`stalled`) so that new connections go
- * to another session instead of queueing behind one slow reader.
+ * to another session instead of queueing behind one slow reader. (Connections already on a session
+ * when it stalls wait with it: that is spdystream's design, and kubectl's forwards share it.)
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -23,8 +24,6 @@ export interface SessionOptions {
   pingTimeoutMs: number;
   /** Close the session after this long without streams. */
   idleCloseMs: number;
-  /** Held up (reads held or writes blocked) for this long: `stalled`, take no new streams. */
-  stallMs: number;
 }
 
 export const SESSION_DEFAULTS: SessionOptions = {
@@ -32,7 +31,6 @@ export const SESSION_DEFAULTS: SessionOptions = {
   pingIntervalMs: 15_000,
   pingTimeoutMs: 5_000,
   idleCloseMs: 5 * 60_000,
-  stallMs: 500,
 };
 
 /** Above this many bytes queued on the connection, stream writes wait for it to drain. */
@@ -53,10 +51,9 @@ export class SpdySession extends EventEmitter implements StreamOwner {
   private nextPingId = 1;
   private pending: { id: number; resolve: (ok: boolean) => void; timer: NodeJS.Timeout }[] = [];
   private lastFrameAt = performance.now();
-  private heldSince = 0;
-  private blockedSince = 0;
   private peerMaxStreams = Infinity;
   private goingAway = false;
+  private peerWentAway = false;
   private closed = false;
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly liveness: NodeJS.Timeout;
@@ -89,10 +86,13 @@ export class SpdySession extends EventEmitter implements StreamOwner {
     return this.goingAway || this.closed;
   }
 
-  /** Held up for longer than `stallMs`: a stream's reader stopped, or the peer stopped reading. */
+  /**
+   * Held up now: kport holds reads for a stream whose reader is behind, or the peer is not taking
+   * writes. Every stream of the session waits while it is (spdystream has one unbuffered channel per
+   * stream and no flow control), so a new stream put here could wait as long as the slowest reader.
+   */
   get stalled(): boolean {
-    const now = performance.now();
-    return (this.heldSince > 0 && now - this.heldSince > this.opts.stallMs) || (this.blockedSince > 0 && now - this.blockedSince > this.opts.stallMs);
+    return this.held.size > 0 || this.waiters.length > 0;
   }
 
   /** Whether `n` more streams may open here now. */
@@ -139,14 +139,14 @@ export class SpdySession extends EventEmitter implements StreamOwner {
     });
   }
 
-  /** Says GOAWAY and closes once the open streams are done. */
+  /**
+   * Takes no new streams and closes once the open ones are done. GOAWAY goes out only then:
+   * spdystream stops reading the moment it gets one, which would cut replies still in flight.
+   */
   close(): void {
     if (this.closed) return;
-    if (!this.goingAway) {
-      this.goingAway = true;
-      this.socket.write(goAway(0, GoAwayStatus.OK));
-    }
-    if (this.streams.size === 0) this.end(null);
+    this.goingAway = true;
+    if (this.streams.size === 0) this.goneAway();
   }
 
   /** Cuts the connection now; every open stream ends with `err`. */
@@ -176,7 +176,6 @@ export class SpdySession extends EventEmitter implements StreamOwner {
     }
     if (!cb) return;
     if (this.socket.writableLength < WRITE_HIGH_WATER) return cb();
-    this.blockedSince ||= performance.now();
     this.waiters.push(cb);
   }
 
@@ -190,13 +189,11 @@ export class SpdySession extends EventEmitter implements StreamOwner {
   hold(stream: SpdyStream): void {
     if (stream.closed || this.held.has(stream)) return;
     this.held.add(stream);
-    this.heldSince ||= performance.now();
     this.socket.pause();
   }
 
   release(stream: SpdyStream): void {
     if (!this.held.delete(stream) || this.held.size > 0) return;
-    this.heldSince = 0;
     if (!this.closed) this.socket.resume();
   }
 
@@ -268,6 +265,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
 
   private onGoAway(lastGood: number): void {
     this.goingAway = true;
+    this.peerWentAway = true;
     this.emit('goaway');
     // Streams above the last one the server took were never processed: they may be retried.
     for (const s of [...this.streams.values()]) {
@@ -276,7 +274,13 @@ export class SpdySession extends EventEmitter implements StreamOwner {
         s.handler.abort(new KportError('STREAM_REFUSED', `the API server went away before stream ${s.id} was processed`));
       }
     }
-    if (this.streams.size === 0) this.end(null);
+    if (this.streams.size === 0) this.goneAway();
+  }
+
+  /** The last stream of a session going away is done: say GOAWAY (unless the peer did) and close. */
+  private goneAway(): void {
+    if (!this.peerWentAway && !this.closed) this.socket.write(goAway(0, GoAwayStatus.OK));
+    this.end(null);
   }
 
   private settlePing(id: number, ok: boolean): void {
@@ -303,7 +307,6 @@ export class SpdySession extends EventEmitter implements StreamOwner {
   // ---- the connection -----------------------------------------------------------------------------
 
   private readonly socketOnDrain = (): void => {
-    this.blockedSince = 0;
     const waiters = this.waiters;
     this.waiters = [];
     for (const cb of waiters) cb();
@@ -318,7 +321,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
     this.streams.delete(s.id);
     this.release(s);
     if (this.streams.size > 0) return;
-    if (this.goingAway) this.end(null);
+    if (this.goingAway) this.goneAway();
     else this.armIdle();
   }
 
