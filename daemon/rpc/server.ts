@@ -10,22 +10,13 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { dirname } from 'node:path';
-import {
-  isJSONRPCRequest,
-  isJSONRPCRequests,
-  isJSONRPCResponse,
-  isJSONRPCResponses,
-  JSONRPCClient,
-  JSONRPCErrorException,
-  JSONRPCServer,
-  JSONRPCServerAndClient,
-  type JSONRPCParams,
-} from 'json-rpc-2.0';
+import { JSONRPCErrorException, JSONRPCServer, type JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { KportError } from '../api/errors.js';
 import { HARD_MESSAGE_LIMIT, JSONRPC_CODES, MAX_MESSAGE_BYTES, PARAMS, RPC_CODES, RPC_PATH, type MethodName, type Notifications, type RpcErrorData } from '../api/rpc.js';
 import { listenUnix } from '../session/listen.js';
+import { errorResponse, readMessage, type Part } from './envelope.js';
 import type { Caller, Handlers } from './methods.js';
 
 /** How long clients get to finish the close handshake at shutdown. */
@@ -43,19 +34,14 @@ export interface EventSources {
 
 /** One client connection. */
 class Connection implements Caller {
-  readonly peer: JSONRPCServerAndClient<Connection, void>;
   private readonly cleanups: (() => void)[] = [];
   private subscribed = false;
   private logsSubscribed = false;
 
   constructor(
     readonly ws: WebSocket,
-    server: JSONRPCServer<Connection>,
     private readonly sources: EventSources,
-  ) {
-    const client = new JSONRPCClient<void>((payload) => this.send(payload));
-    this.peer = new JSONRPCServerAndClient(server, client, { errorListener: () => {} });
-  }
+  ) {}
 
   /** Sends one JSON message unless the socket is gone. */
   send(payload: unknown): void {
@@ -64,7 +50,7 @@ class Connection implements Caller {
 
   private notify<N extends keyof Notifications>(method: N, params: Notifications[N]): void {
     if (this.ws.bufferedAmount > SUBSCRIBER_BACKLOG) return void this.ws.close(1013, 'subscriber too slow');
-    this.peer.notify(method, params as unknown as JSONRPCParams, undefined);
+    this.send({ jsonrpc: '2.0', method, params });
   }
 
   private listen<A>(source: EventEmitter, event: string, fn: (arg: A) => void): void {
@@ -86,11 +72,8 @@ class Connection implements Caller {
 
   close(): void {
     this.cleanups.splice(0).forEach((c) => c());
-    this.peer.rejectAllPendingRequests('connection closed');
   }
 }
-
-const errorResponse = (code: number, message: string, data?: RpcErrorData) => ({ jsonrpc: '2.0', id: null, error: { code, message, ...(data ? { data } : {}) } });
 
 /** Serves the control API on a Unix socket. */
 export class RpcServer {
@@ -137,7 +120,7 @@ export class RpcServer {
   }
 
   private onConnection(ws: WebSocket): void {
-    const conn = new Connection(ws, this.jsonrpc, this.sources);
+    const conn = new Connection(ws, this.sources);
     this.connections.add(conn);
     ws.on('message', (data: Buffer) => void this.onMessage(conn, data));
     ws.on('error', () => ws.terminate());
@@ -149,17 +132,28 @@ export class RpcServer {
 
   private async onMessage(conn: Connection, data: Buffer): Promise<void> {
     if (data.length > MAX_MESSAGE_BYTES) {
-      return conn.send(errorResponse(JSONRPC_CODES.INVALID_REQUEST, `message of ${data.length} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`, { code: 'INVALID_PARAMS' }));
+      return conn.send(errorResponse(null, JSONRPC_CODES.INVALID_REQUEST, `message of ${data.length} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`, { code: 'INVALID_PARAMS' }));
     }
     let payload: unknown;
     try {
       payload = JSON.parse(data.toString('utf8'));
     } catch (err) {
-      return conn.send(errorResponse(JSONRPC_CODES.PARSE_ERROR, `Parse error: ${(err as Error).message}`));
+      return conn.send(errorResponse(null, JSONRPC_CODES.PARSE_ERROR, `Parse error: ${(err as Error).message}`));
     }
-    const known = isJSONRPCRequest(payload) || isJSONRPCResponse(payload) || (Array.isArray(payload) && payload.length > 0 && (isJSONRPCRequests(payload) || isJSONRPCResponses(payload)));
-    if (!known) return conn.send(errorResponse(JSONRPC_CODES.INVALID_REQUEST, 'Invalid Request: not a JSON-RPC 2.0 request'));
-    await conn.peer.receiveAndSend(payload, conn, undefined).catch((err: unknown) => this.log.debug({ err }, 'RPC message not handled'));
+    const message = readMessage(payload);
+    if (!message.batch) {
+      const answer = await this.answer(conn, message.part);
+      if (answer !== null) conn.send(answer);
+      return;
+    }
+    // A batch is answered with one array of every answer, and not at all when it held only notifications (§6).
+    const answers = (await Promise.all(message.parts.map((p) => this.answer(conn, p)))).filter((a) => a !== null);
+    if (answers.length > 0) conn.send(answers);
+  }
+
+  /** The answer to one part of a message; null for a notification. */
+  private async answer(conn: Connection, part: Part): Promise<JSONRPCResponse | null> {
+    return 'answer' in part ? part.answer : this.jsonrpc.receive(part.request, conn);
   }
 
   /** Listens on `socketPath` with mode 0600 inside a 0700 folder (the caller has cleared any stale socket). */

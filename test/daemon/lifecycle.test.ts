@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { SimCluster } from '../cluster/cluster.js';
 import { KportdHarness } from '../helpers/daemon.js';
 import { echo, httpGet, open } from '../helpers/forward.js';
+import { RawRpc } from '../helpers/raw-rpc.js';
 import { waitUntil } from '../helpers/wait.js';
 
 describe('kportd and kportctl', () => {
@@ -122,20 +123,15 @@ describe('kportd and kportctl', () => {
   });
 
   test('garbage on the socket gets JSON-RPC errors and the daemon carries on', async () => {
-    const { WebSocket } = await import('ws');
-    const ws = new WebSocket(`ws+unix://${k.socket}:/rpc`);
-    await new Promise((r) => ws.once('open', r));
-    const answers: { error?: { code: number } }[] = [];
-    ws.on('message', (d: Buffer) => answers.push(JSON.parse(d.toString())));
-    const send = (text: string) => ws.send(text);
-    send('{oops');
-    send('{"hello":"world"}');
-    send('{"jsonrpc":"2.0","id":1,"method":"no.such.method"}');
-    send('{"jsonrpc":"2.0","id":2,"method":"session.get","params":{"name":42}}');
-    send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'session.list', params: { pad: 'x'.repeat(1_100_000) } }));
-    await waitUntil(() => answers.length === 5, 'five answers');
+    const rpc = await RawRpc.open(k.socket);
+    rpc.send('{oops');
+    rpc.send('{"hello":"world"}');
+    rpc.send('{"jsonrpc":"2.0","id":1,"method":"no.such.method"}');
+    rpc.send('{"jsonrpc":"2.0","id":2,"method":"session.get","params":{"name":42}}');
+    rpc.send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'session.list', params: { pad: 'x'.repeat(1_100_000) } }));
+    const answers = (await rpc.take(5)) as { error?: { code: number } }[];
     assert.deepEqual(answers.map((a) => a.error?.code).sort(), [-32700, -32602, -32601, -32600, -32600].sort());
-    ws.close();
+    await rpc.close();
     assert.match(await k.ok('list'), /^db\s/m);
   });
 });
