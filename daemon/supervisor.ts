@@ -15,6 +15,7 @@ import { KportError } from './api/errors.js';
 import type { ConfigStatus, ReloadResult } from './api/rpc.js';
 import { SESSION_STATES, type SessionSource, type SessionState, type SessionStatus } from './api/session.js';
 import type { Session } from './session/session.js';
+import { Serial } from './serial.js';
 import type { SessionStore } from './state.js';
 
 /** Builds a session for a spec; `kubeconfig` is the desired state's merged kubeconfig list. */
@@ -38,6 +39,9 @@ interface Running {
   detach: () => void;
 }
 
+/** How a wait ends: its session is ready, or an error (removed, timed out, the caller gone). */
+type WaitOutcome = { ready: SessionStatus } | { error: KportError };
+
 const summary = (issues: ConfigIssue[]) => issues.slice(0, 3).map(formatIssue).join('; ') + (issues.length > 3 ? ` (and ${issues.length - 3} more)` : '');
 
 /** Emits `session.changed` (SessionStatus) and `session.removed` ({ name }). */
@@ -48,20 +52,15 @@ export class Supervisor extends EventEmitter {
   private runtime: SessionSpec[] = [];
   /** Runtime sessions not written to disk. */
   private readonly ephemeral = new Set<string>();
+  /** Pending `wait` calls by session name; they follow the name across restarts and reloads. */
+  private readonly waiters = new Map<string, Set<(outcome: WaitOutcome) => void>>();
   private config: ConfigStatus;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly mutations = new Serial();
   private stopping = false;
 
   constructor(private readonly deps: SupervisorDeps) {
     super();
     this.config = { file: deps.configFile, loadedAt: null, ok: true, errors: [], warnings: [] };
-  }
-
-  /** Runs `fn` after every earlier mutation has finished. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => {});
-    return next;
   }
 
   /** Loads the persisted runtime sessions and kport.yaml, and starts everything. */
@@ -72,7 +71,7 @@ export class Supervisor extends EventEmitter {
 
   /** Re-reads kport.yaml and applies the difference; an invalid file changes nothing and is reported. */
   reload(): Promise<ReloadResult> {
-    return this.serial(async () => {
+    return this.mutations.run(async () => {
       const { configFile, env } = this.deps;
       const exists = existsSync(configFile);
       const result = exists ? await loadConfigFile(configFile, env, this.runtime) : await loadConfigText('', configFile, env, this.runtime);
@@ -126,7 +125,10 @@ export class Supervisor extends EventEmitter {
 
   private async startSession(spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[]): Promise<Running> {
     const session = this.deps.createSession(spec, source, kubeconfig);
-    const onChange = (status: SessionStatus) => this.emit('session.changed', status);
+    const onChange = (status: SessionStatus) => {
+      if (status.state === 'ready') this.settleWaits(status.name, { ready: status });
+      this.emit('session.changed', status);
+    };
     session.core.on('changed', onChange);
     const entry: Running = { spec, source, session, kubeconfig, detach: () => session.core.off('changed', onChange) };
     this.running.set(spec.name, entry);
@@ -140,7 +142,13 @@ export class Supervisor extends EventEmitter {
     this.running.delete(name);
     await entry.session.stop();
     entry.detach();
-    if (removed) this.emit('session.removed', { name });
+    if (!removed) return;
+    this.settleWaits(name, { error: new KportError('NOT_FOUND', `session "${name}" was removed while waiting`) });
+    this.emit('session.removed', { name });
+  }
+
+  private settleWaits(name: string, outcome: WaitOutcome): void {
+    for (const settle of this.waiters.get(name) ?? []) settle(outcome);
   }
 
   private entry(name: string): Running {
@@ -155,7 +163,7 @@ export class Supervisor extends EventEmitter {
 
   /** Adds a session from its kport.yaml entry; validated by the config loader; persisted unless ephemeral. */
   add(kind: 'forward' | 'proxy', entry: Record<string, unknown>, ephemeral: boolean): Promise<SessionStatus> {
-    return this.serial(async () => {
+    return this.mutations.run(async () => {
       if (this.stopping) throw new KportError('SHUTTING_DOWN', 'kportd is shutting down');
       const name = entry.name;
       if (typeof name === 'string' && this.running.has(name)) {
@@ -178,7 +186,7 @@ export class Supervisor extends EventEmitter {
 
   /** Removes a runtime session (kport.yaml sessions are removed by editing the file). */
   remove(name: string): Promise<{ removed: string }> {
-    return this.serial(async () => {
+    return this.mutations.run(async () => {
       const e = this.entry(name);
       if (e.source === 'config') {
         throw new KportError('DECLARED_IN_CONFIG', `session "${name}" is declared in ${this.deps.configFile}; remove it there (or set enabled: false) and kportd applies the change`);
@@ -194,7 +202,7 @@ export class Supervisor extends EventEmitter {
 
   /** Stops a session and starts it afresh from the same spec. */
   restart(name: string): Promise<SessionStatus> {
-    return this.serial(async () => {
+    return this.mutations.run(async () => {
       const e = this.entry(name);
       await this.stopSession(name, false);
       const running = await this.startSession(e.spec, e.source, e.kubeconfig);
@@ -212,25 +220,34 @@ export class Supervisor extends EventEmitter {
     return this.entry(name).session.core.status();
   }
 
-  /** Resolves with the session's status once it is ready; TIMEOUT after timeoutMs, NOT_FOUND if it goes away. */
-  wait(name: string, timeoutMs: number): Promise<SessionStatus> {
-    const core = this.entry(name).session.core;
-    if (core.state === 'ready') return Promise.resolve(core.status());
+  /**
+   * Resolves with the session's status once it is ready; TIMEOUT after timeoutMs, NOT_FOUND if it goes away,
+   * CANCELLED once `signal` aborts (the caller has gone). A pending wait adds no listener to any session.
+   */
+  wait(name: string, timeoutMs: number, signal: AbortSignal): Promise<SessionStatus> {
+    const now = this.get(name);
+    if (now.state === 'ready') return Promise.resolve(now);
     return new Promise((resolve, reject) => {
-      const done = () => {
+      const waiting = this.waiters.get(name) ?? new Set();
+      this.waiters.set(name, waiting);
+      const settle = (outcome: WaitOutcome) => {
         clearTimeout(timer);
-        core.off('changed', onChange);
-        this.off('session.removed', onRemoved);
+        signal.removeEventListener('abort', onAbort);
+        waiting.delete(settle);
+        if (waiting.size === 0) this.waiters.delete(name);
+        if ('ready' in outcome) resolve(outcome.ready);
+        else reject(outcome.error);
       };
-      const onChange = (s: SessionStatus) => s.state === 'ready' && (done(), resolve(s));
-      const onRemoved = (r: { name: string }) => r.name === name && (done(), reject(new KportError('NOT_FOUND', `session "${name}" was removed while waiting`)));
+      const onAbort = () => settle({ error: new KportError('CANCELLED', `the caller of session.wait "${name}" went away`) });
       const timer = setTimeout(() => {
-        done();
-        const s = core.status();
-        reject(new KportError('TIMEOUT', `session "${name}" is not ready after ${timeoutMs / 1000} s: ${s.state}: ${s.reason}`, { state: s.state, reason: s.reason }));
+        // Between the stop and the start of a restart the name has no session.
+        const { state, reason } = this.running.get(name)?.session.core.status() ?? { state: 'stopped', reason: 'restarting' };
+        const why = `session "${name}" is not ready after ${timeoutMs / 1000} s: ${state}: ${reason}`;
+        settle({ error: new KportError('TIMEOUT', why, { state, reason }) });
       }, timeoutMs);
-      core.on('changed', onChange);
-      this.on('session.removed', onRemoved);
+      waiting.add(settle);
+      signal.addEventListener('abort', onAbort);
+      if (signal.aborted) onAbort();
     });
   }
 
@@ -249,7 +266,7 @@ export class Supervisor extends EventEmitter {
   /** Stops every session (shutdown). */
   stopAll(): Promise<void> {
     this.stopping = true;
-    return this.serial(async () => {
+    return this.mutations.run(async () => {
       await Promise.all([...this.running.keys()].map((n) => this.stopSession(n, false)));
     });
   }

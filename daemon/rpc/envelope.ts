@@ -4,7 +4,7 @@
  * is taken apart here first: which parts are requests to run, and the error answer for each part that is not.
  */
 import type { JSONRPCErrorResponse, JSONRPCID, JSONRPCRequest } from 'json-rpc-2.0';
-import { JSONRPC_CODES, type RpcErrorData } from '../api/rpc.js';
+import { JSONRPC_CODES, MAX_BATCH, type RpcErrorData } from '../api/rpc.js';
 
 /** One part of a message: a request to run, or the answer to send for it as it is. */
 export type Part = { request: JSONRPCRequest } | { answer: JSONRPCErrorResponse };
@@ -41,9 +41,10 @@ function partOf(value: unknown): Part {
   return { request: value as unknown as JSONRPCRequest };
 }
 
-/** Takes a parsed message apart; an empty batch is one invalid request (§6). */
+/** Takes a parsed message apart; an empty batch (§6) or one over MAX_BATCH is one invalid request. */
 export function readMessage(payload: unknown): Message {
   if (!Array.isArray(payload)) return { batch: false, part: partOf(payload) };
   if (payload.length === 0) return { batch: false, part: invalid(null, 'an empty batch') };
+  if (payload.length > MAX_BATCH) return { batch: false, part: invalid(null, `a batch of ${payload.length} calls; at most ${MAX_BATCH} are allowed`) };
   return { batch: true, parts: payload.map(partOf) };
 }
