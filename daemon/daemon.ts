@@ -69,9 +69,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   const clients = new KubeClients();
   const caches = new NamespaceCaches(log);
-  const createSession = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[]): Session => {
+  const createSession = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[], conflict: KportError | null): Session => {
     const sessionLog = log.child({ session: spec.name });
-    if (!spec.enabled) return new DisabledSession(spec, source, sessionLog);
+    if (!spec.enabled || conflict) return new DisabledSession(spec, source, sessionLog, conflict);
     const deps = { kubeconfig, clients, log: sessionLog, source };
     return spec.kind === 'forward' ? new ForwardSession(spec, { ...deps, caches }) : new ProxySession(spec, deps);
   };

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { diffSessions, sessionsOf } from '../config/diff.js';
 import { formatIssue } from '../config/issues.js';
 import { loadConfigFile, loadConfigText, resolveEntry } from '../config/load.js';
-import type { ConfigEnv, ConfigIssue, DesiredState, SessionSpec } from '../config/types.js';
+import type { ConfigEnv, ConfigIssue, DesiredState, Displaced, LoadResult, SessionSpec } from '../config/types.js';
 import { KportError } from './api/errors.js';
 import type { ConfigStatus, ReloadResult } from './api/rpc.js';
 import { SESSION_STATES, type SessionSource, type SessionState, type SessionStatus } from './api/session.js';
@@ -18,8 +18,11 @@ import type { Session } from './session/session.js';
 import { Serial } from './serial.js';
 import type { SessionStore } from './state.js';
 
-/** Builds a session for a spec; `kubeconfig` is the desired state's merged kubeconfig list. */
-export type SessionFactory = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[]) => Session;
+/**
+ * Builds a session for a spec; `kubeconfig` is the desired state's merged kubeconfig list. A runtime session that
+ * kport.yaml displaces comes with its `conflict`: it is listed, with that error, and not started.
+ */
+export type SessionFactory = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[], conflict: KportError | null) => Session;
 
 /** What the supervisor is built with. */
 export interface SupervisorDeps {
@@ -31,9 +34,15 @@ export interface SupervisorDeps {
   createSession: SessionFactory;
 }
 
-interface Running {
+/** A session the desired state asks for. */
+interface Wanted {
   spec: SessionSpec;
   source: SessionSource;
+  /** Why a runtime session may not run beside kport.yaml; null for every other. */
+  conflict: KportError | null;
+}
+
+interface Running extends Wanted {
   session: Session;
   kubeconfig: readonly string[];
   detach: () => void;
@@ -49,6 +58,8 @@ export class Supervisor extends EventEmitter {
   private readonly running = new Map<string, Running>();
   /** The last good load of kport.yaml (an empty state before any). */
   private desired: DesiredState | null = null;
+  /** Runtime sessions that the last good load displaced. */
+  private displaced: Displaced[] = [];
   private runtime: SessionSpec[] = [];
   /** Runtime sessions not written to disk. */
   private readonly ephemeral = new Set<string>();
@@ -65,7 +76,7 @@ export class Supervisor extends EventEmitter {
 
   /** Loads the persisted runtime sessions and kport.yaml, and starts everything. */
   start(): Promise<ReloadResult> {
-    this.runtime = this.deps.store.load();
+    this.runtime = this.deps.store.load(this.deps.env);
     return this.reload();
   }
 
@@ -84,37 +95,57 @@ export class Supervisor extends EventEmitter {
         if (!this.desired) await this.apply(await this.emptyState());
         return { ok: false, added: [], removed: [], changed: [], unchanged: [], errors: result.errors, warnings };
       }
+      warnings.push(...result.displaced.map((d) => this.displacedWarning(d)));
       this.config = { file: configFile, loadedAt, ok: true, errors: [], warnings };
       for (const w of warnings) this.deps.log.warn(formatIssue(w));
-      const outcome = await this.apply(result.state);
+      const outcome = await this.apply(result);
       this.deps.log.info({ file: configFile, ...outcome }, 'configuration applied');
       return { ok: true, ...outcome, errors: [], warnings };
     });
   }
 
   /** A desired state with nothing declared: defaults and the environment's kubeconfig. */
-  private async emptyState(): Promise<DesiredState | null> {
-    const r = await loadConfigText('', null, this.deps.env);
-    return r.ok ? r.state : null;
+  private async emptyState(): Promise<LoadResult> {
+    return loadConfigText('', null, this.deps.env, this.runtime);
   }
 
-  /** Reconciles running sessions with `desired` (+ runtime sessions): stop what went, then start what came. */
-  private async apply(desired: DesiredState | null): Promise<Omit<ReloadResult, 'ok' | 'errors' | 'warnings'>> {
-    const kubeconfigChanged = this.desired !== null && desired !== null && this.desired.kubeconfig.join('\0') !== desired.kubeconfig.join('\0');
-    if (desired) this.desired = desired;
-    const kubeconfig = this.desired?.kubeconfig ?? [];
-    const wanted: { spec: SessionSpec; source: SessionSource }[] = [
-      ...(this.desired ? sessionsOf(this.desired) : []).map((spec) => ({ spec, source: 'config' as const })),
-      ...this.runtime.map((spec) => ({ spec, source: 'runtime' as const })),
+  /** How a displaced runtime session shows in `status`. */
+  private displacedWarning(d: Displaced): ConfigIssue {
+    const message = `session "${d.name}" added with kportctl is kept (in sessions.json) but not started: ${d.message}`;
+    return { severity: 'warning', file: null, line: null, col: null, path: '', message };
+  }
+
+  /** kport.yaml's sessions, then the runtime ones: displaced ones with their conflict, shadowed ones left out. */
+  private wanted(): Wanted[] {
+    const declared = this.desired ? sessionsOf(this.desired) : [];
+    // A runtime session whose name the file has taken cannot be listed beside it; it waits in sessions.json.
+    const taken = new Set(declared.map((s) => s.name));
+    const conflicts = new Map(this.displaced.map((d) => [d.name, new KportError('CONFLICT', `clashes with kport.yaml: ${d.message}`)]));
+    return [
+      ...declared.map((spec) => ({ spec, source: 'config' as const, conflict: null })),
+      ...this.runtime.filter((s) => !taken.has(s.name)).map((spec) => ({ spec, source: 'runtime' as const, conflict: conflicts.get(spec.name) ?? null })),
     ];
-    const diff = diffSessions([...this.running.values()].map((r) => r.spec), wanted.map((w) => w.spec));
-    // A different kubeconfig list means different clusters or credentials: restart everything on it.
-    const restart = kubeconfigChanged ? diff.unchanged : [];
+  }
+
+  /** Reconciles running sessions with `loaded` (+ runtime sessions): stop what went, then start what came. */
+  private async apply(loaded: LoadResult): Promise<Omit<ReloadResult, 'ok' | 'errors' | 'warnings'>> {
+    const desired = loaded.ok ? loaded.state : null;
+    const kubeconfigChanged = this.desired !== null && desired !== null && this.desired.kubeconfig.join('\0') !== desired.kubeconfig.join('\0');
+    if (loaded.ok) [this.desired, this.displaced] = [loaded.state, loaded.displaced];
+    const kubeconfig = this.desired?.kubeconfig ?? [];
+    const wanted = new Map(this.wanted().map((w) => [w.spec.name, w]));
+    const diff = diffSessions([...this.running.values()].map((r) => r.spec), [...wanted.values()].map((w) => w.spec));
+    // A different kubeconfig list means different clusters or credentials: restart everything on it. So does a
+    // session that is the same but now comes from elsewhere, or is now displaced (or no longer is).
+    const moved = (s: SessionSpec) => {
+      const [was, now] = [this.running.get(s.name)!, wanted.get(s.name)!];
+      return was.source !== now.source || was.conflict?.message !== now.conflict?.message;
+    };
+    const restart = kubeconfigChanged ? diff.unchanged : diff.unchanged.filter(moved);
     const toStop = [...diff.removed, ...diff.changed.map((c) => c.before), ...restart];
     await Promise.all(toStop.map((s) => this.stopSession(s.name, diff.removed.includes(s))));
-    const sourceOf = new Map(wanted.map((w) => [w.spec.name, w.source]));
     const toStart = [...diff.added, ...diff.changed.map((c) => c.after), ...restart];
-    await Promise.all(toStart.map((s) => this.startSession(s, sourceOf.get(s.name)!, kubeconfig)));
+    await Promise.all(toStart.map((s) => this.startSession(wanted.get(s.name)!, kubeconfig)));
     return {
       added: diff.added.map((s) => s.name),
       removed: diff.removed.map((s) => s.name),
@@ -123,14 +154,14 @@ export class Supervisor extends EventEmitter {
     };
   }
 
-  private async startSession(spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[]): Promise<Running> {
-    const session = this.deps.createSession(spec, source, kubeconfig);
+  private async startSession({ spec, source, conflict }: Wanted, kubeconfig: readonly string[]): Promise<Running> {
+    const session = this.deps.createSession(spec, source, kubeconfig, conflict);
     const onChange = (status: SessionStatus) => {
       if (status.state === 'ready') this.settleWaits(status.name, { ready: status });
       this.emit('session.changed', status);
     };
     session.core.on('changed', onChange);
-    const entry: Running = { spec, source, session, kubeconfig, detach: () => session.core.off('changed', onChange) };
+    const entry: Running = { spec, source, conflict, session, kubeconfig, detach: () => session.core.off('changed', onChange) };
     this.running.set(spec.name, entry);
     await session.start();
     return entry;
@@ -178,7 +209,7 @@ export class Supervisor extends EventEmitter {
       this.runtime.push(spec);
       if (ephemeral) this.ephemeral.add(spec.name);
       else this.persist();
-      const running = await this.startSession(spec, 'runtime', this.desired?.kubeconfig ?? []);
+      const running = await this.startSession({ spec, source: 'runtime', conflict: null }, this.desired?.kubeconfig ?? []);
       this.deps.log.info({ session: spec.name, kind, ephemeral }, 'session added');
       return running.session.core.status();
     });
@@ -205,7 +236,7 @@ export class Supervisor extends EventEmitter {
     return this.mutations.run(async () => {
       const e = this.entry(name);
       await this.stopSession(name, false);
-      const running = await this.startSession(e.spec, e.source, e.kubeconfig);
+      const running = await this.startSession(e, e.kubeconfig);
       return running.session.core.status();
     });
   }

@@ -1,18 +1,21 @@
 /** The supervisor with sessions faked at the factory seam: waits, the file going away, runtime sessions. */
 import assert from 'node:assert/strict';
 import { setMaxListeners } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
 import type { ConfigEnv, SessionSpec } from '../../config/types.js';
+import type { KportError } from '../../daemon/api/errors.js';
 import type { SessionSource } from '../../daemon/api/session.js';
 import { SessionCore } from '../../daemon/session/core.js';
+import { DisabledSession } from '../../daemon/session/disabled.js';
 import type { Session } from '../../daemon/session/session.js';
 import { SessionStore } from '../../daemon/state.js';
 import { Supervisor } from '../../daemon/supervisor.js';
 import { silentLogger } from '../helpers/log.js';
+import { forwardSpec } from '../helpers/specs.js';
 
 /** A session that starts and stays `starting` until a test makes it ready. */
 class FakeSession implements Session {
@@ -32,11 +35,14 @@ let supervisor: Supervisor;
 const env = (): ConfigEnv => ({ env: {}, home: join(dir, 'home'), cwd: dir });
 const configFile = () => join(dir, 'kport.yaml');
 
-/** A started supervisor over `yaml` (null: no file). */
-async function start(yaml: string | null): Promise<Supervisor> {
+/** A started supervisor over `yaml` (null: no file) and the runtime sessions in `stored`. */
+async function start(yaml: string | null, stored: SessionSpec[] = []): Promise<Supervisor> {
   if (yaml !== null) writeFileSync(configFile(), yaml);
+  writeFileSync(join(dir, 'sessions.json'), JSON.stringify({ version: 1, sessions: stored }));
   const log = silentLogger();
-  const createSession = (spec: SessionSpec, source: SessionSource) => {
+  // As kportd's own factory: disabled and displaced sessions are listed, never started.
+  const createSession = (spec: SessionSpec, source: SessionSource, _kubeconfig: readonly string[], conflict: KportError | null) => {
+    if (!spec.enabled || conflict) return new DisabledSession(spec, source, log, conflict);
     const s = new FakeSession(spec, source);
     made.push(s);
     return s;
@@ -83,4 +89,26 @@ test('many pending waits add no listeners; a caller that goes away releases its 
     process.off('warning', onWarning);
   }
   assert.deepEqual(warnings.map((w) => w.name), []);
+});
+
+test('runtime sessions that clash with kport.yaml are kept, not started, with a CONFLICT naming its line; the file runs', async () => {
+  const port = (local: number) => ({ ports: [{ local, remote: 80, spec: `${local}:80` }] });
+  const stored = [forwardSpec('web', port(9000)), forwardSpec('db', port(18080)), forwardSpec('free', port(18081))];
+  const sup = await start(FORWARD, stored);
+  const list = sup.list();
+  assert.deepEqual(list.map((s) => [s.name, s.source, s.state]), [['db', 'runtime', 'stopped'], ['free', 'runtime', 'starting'], ['web', 'config', 'starting']]);
+  const db = list[0]!;
+  assert.equal(db.lastError?.code, 'CONFLICT');
+  assert.match(db.lastError!.message, /ports\[0\]: 127\.0\.0\.1:18080 is already bound by forwards\[0\] at .*kport\.yaml:2:5/);
+  const warnings = sup.configStatus().warnings.map((w) => w.message);
+  assert.ok(sup.configStatus().ok);
+  assert.ok(warnings.some((w) => /session "web" added with kportctl is kept \(in sessions\.json\) but not started: name: "web" is already used by forwards\[0\]/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /session "db" .* not started/.test(w)));
+  // Once the file lets go of the port, the runtime session starts.
+  writeFileSync(configFile(), FORWARD.replace('18080', '18090'));
+  const reloaded = await sup.reload();
+  assert.deepEqual(reloaded.changed, ['web', 'db']);
+  assert.deepEqual(sup.list().map((s) => [s.name, s.state]), [['db', 'starting'], ['free', 'starting'], ['web', 'starting']]);
+  // Nothing was dropped from sessions.json.
+  assert.deepEqual((JSON.parse(readFileSync(join(dir, 'sessions.json'), 'utf8')) as { sessions: SessionSpec[] }).sessions.map((s) => s.name), ['web', 'db', 'free']);
 });
