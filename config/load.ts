@@ -52,7 +52,8 @@ async function loadText(text: string, shown: string | null, absolute: string | n
     const where = [shown, pos?.line, pos?.col].filter((p) => p !== null && p !== undefined).join(':');
     return { ...c, at: null, label: where === '' ? c.label : `${c.label} at ${where}` };
   });
-  return finish([...parsed.warnings, ...problems], state, shown, locate, displacedBy(placed, runtimeClaims(runtime)));
+  const empty = parsed.value === null || parsed.value === undefined;
+  return finish([...parsed.warnings, ...problems], state, shown, locate, { displaced: displacedBy(placed, runtimeClaims(runtime)), empty });
 }
 
 /** Sessions that exist outside what is being checked: only ever the earlier party of a clash. */
@@ -229,9 +230,15 @@ function place(problems: Problem[], file: string | null, locate: Locate | null) 
   };
 }
 
-function finish(problems: Problem[], state: DesiredState | null, file: string | null, locate: Locate | null, displaced: Displaced[] = []): LoadResult {
+function finish(
+  problems: Problem[],
+  state: DesiredState | null,
+  file: string | null,
+  locate: Locate | null,
+  about: { displaced: Displaced[]; empty: boolean } = { displaced: [], empty: false },
+): LoadResult {
   const { errors, warnings } = place(problems, file, locate);
-  return errors.length === 0 && state !== null ? { ok: true, state, warnings, displaced } : { ok: false, errors, warnings };
+  return errors.length === 0 && state !== null ? { ok: true, state, warnings, ...about } : { ok: false, errors, warnings };
 }
 
 /** The outcome of checking one entry on its own. */

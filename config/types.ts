@@ -116,5 +116,12 @@ export interface Displaced {
  * file never make it fail: those that clash with it (or with one another, later with earlier) are `displaced`.
  */
 export type LoadResult =
-  | { ok: true; state: DesiredState; warnings: ConfigIssue[]; displaced: Displaced[] }
+  | {
+      ok: true;
+      state: DesiredState;
+      warnings: ConfigIssue[];
+      displaced: Displaced[];
+      /** The text holds no YAML value (nothing, or only comments): it declares nothing, not even `forwards: []`. */
+      empty: boolean;
+    }
   | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };

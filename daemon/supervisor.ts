@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { diffSessions, sessionsOf } from '../config/diff.js';
 import { formatIssue } from '../config/issues.js';
@@ -48,6 +49,9 @@ interface Running extends Wanted {
   detach: () => void;
 }
 
+/** An issue about the configuration as a whole, with no place in the file. */
+const fileIssue = (severity: ConfigIssue['severity'], message: string): ConfigIssue => ({ severity, file: null, line: null, col: null, path: '', message });
+
 /** How a wait ends: its session is ready, or an error (removed, timed out, the caller gone). */
 type WaitOutcome = { ready: SessionStatus } | { error: KportError };
 
@@ -60,6 +64,8 @@ export class Supervisor extends EventEmitter {
   private desired: DesiredState | null = null;
   /** Runtime sessions that the last good load displaced. */
   private displaced: Displaced[] = [];
+  /** The last good load was of a missing or empty file, or there was none: nothing of the file's runs. */
+  private nothingDeclared = true;
   private runtime: SessionSpec[] = [];
   /** Runtime sessions not written to disk. */
   private readonly ephemeral = new Set<string>();
@@ -71,7 +77,7 @@ export class Supervisor extends EventEmitter {
 
   constructor(private readonly deps: SupervisorDeps) {
     super();
-    this.config = { file: deps.configFile, loadedAt: null, ok: true, errors: [], warnings: [] };
+    this.config = { file: deps.configFile, loadedAt: null, ok: true, blank: null, errors: [], warnings: [] };
   }
 
   /** Loads the persisted runtime sessions and kport.yaml, and starts everything. */
@@ -80,24 +86,42 @@ export class Supervisor extends EventEmitter {
     return this.reload();
   }
 
-  /** Re-reads kport.yaml and applies the difference; an invalid file changes nothing and is reported. */
+  /**
+   * Re-reads kport.yaml and applies the difference. An invalid file changes nothing and is reported; so does a
+   * missing or empty one once the file has declared sessions: an editor that truncates before it writes, or a
+   * checkout that removes and re-creates the file, is not a wish to stop everything (`forwards: []` is).
+   */
   reload(): Promise<ReloadResult> {
     return this.mutations.run(async () => {
       const { configFile, env } = this.deps;
       const exists = existsSync(configFile);
       const result = exists ? await loadConfigFile(configFile, env, this.runtime) : await loadConfigText('', configFile, env, this.runtime);
-      const warnings = exists ? result.warnings : [{ severity: 'warning' as const, file: configFile, line: null, col: null, path: '', message: 'no such file: only sessions added with kportctl run (create the file to declare sessions)' }, ...result.warnings];
+      const blank = !exists ? 'missing' : result.ok && result.empty ? 'empty' : null;
       const loadedAt = new Date().toISOString();
+      const untouched = { ok: false, added: [], removed: [], changed: [], unchanged: [], warnings: result.warnings };
+      const name = basename(configFile);
+      if (blank !== null && !this.nothingDeclared) {
+        const kept = `${name} is ${blank}: keeping the sessions of its last good load (write "forwards: []" to stop them)`;
+        const errors = [fileIssue('error', kept)];
+        this.config = { file: configFile, loadedAt, ok: false, blank, errors, warnings: result.warnings };
+        this.deps.log.warn({ file: configFile }, kept);
+        return { ...untouched, errors };
+      }
       if (!result.ok) {
-        this.config = { file: configFile, loadedAt, ok: false, errors: result.errors, warnings };
+        this.config = { file: configFile, loadedAt, ok: false, blank: null, errors: result.errors, warnings: result.warnings };
         this.deps.log.error({ file: configFile, errors: result.errors.map(formatIssue) }, 'kport.yaml rejected; keeping the running sessions');
         // Before any good load there is still a base for runtime sessions: the environment's kubeconfig.
         if (!this.desired) await this.apply(await this.emptyState());
-        return { ok: false, added: [], removed: [], changed: [], unchanged: [], errors: result.errors, warnings };
+        return { ...untouched, errors: result.errors };
       }
-      warnings.push(...result.displaced.map((d) => this.displacedWarning(d)));
-      this.config = { file: configFile, loadedAt, ok: true, errors: [], warnings };
+      const warnings = [
+        ...(blank ? [fileIssue('warning', `${name} is ${blank}: only sessions added with kportctl run (declare sessions in it to start them)`)] : []),
+        ...result.warnings,
+        ...result.displaced.map((d) => this.displacedWarning(d)),
+      ];
+      this.config = { file: configFile, loadedAt, ok: true, blank, errors: [], warnings };
       for (const w of warnings) this.deps.log.warn(formatIssue(w));
+      this.nothingDeclared = blank !== null;
       const outcome = await this.apply(result);
       this.deps.log.info({ file: configFile, ...outcome }, 'configuration applied');
       return { ok: true, ...outcome, errors: [], warnings };
@@ -111,8 +135,7 @@ export class Supervisor extends EventEmitter {
 
   /** How a displaced runtime session shows in `status`. */
   private displacedWarning(d: Displaced): ConfigIssue {
-    const message = `session "${d.name}" added with kportctl is kept (in sessions.json) but not started: ${d.message}`;
-    return { severity: 'warning', file: null, line: null, col: null, path: '', message };
+    return fileIssue('warning', `session "${d.name}" added with kportctl is kept (in sessions.json) but not started: ${d.message}`);
   }
 
   /** kport.yaml's sessions, then the runtime ones: displaced ones with their conflict, shadowed ones left out. */

@@ -62,6 +62,11 @@ export interface ConfigStatus {
   /** ISO time of the last load attempt, null before any. */
   loadedAt: string | null;
   ok: boolean;
+  /**
+   * The file is missing, or empty (no YAML at all): the sessions of the last good load keep running (`ok` false),
+   * or before any there are only runtime sessions (`ok` true). An explicit `forwards: []` is not empty.
+   */
+  blank: 'missing' | 'empty' | null;
   /** Errors of the last attempt: the running sessions come from the last good load. */
   errors: ConfigIssue[];
   warnings: ConfigIssue[];

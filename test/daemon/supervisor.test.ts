@@ -112,3 +112,37 @@ test('runtime sessions that clash with kport.yaml are kept, not started, with a 
   // Nothing was dropped from sessions.json.
   assert.deepEqual((JSON.parse(readFileSync(join(dir, 'sessions.json'), 'utf8')) as { sessions: SessionSpec[] }).sessions.map((s) => s.name), ['web', 'db', 'free']);
 });
+
+test('a missing or empty kport.yaml keeps the sessions of the last good load; an explicit empty one stops them', async () => {
+  const sup = await start(FORWARD);
+  const names = () => sup.list().map((s) => s.name);
+  assert.deepEqual(names(), ['web']);
+  const web = made[0]!;
+  for (const [blank, change] of [['missing', () => rmSync(configFile())], ['empty', () => writeFileSync(configFile(), '# nothing yet\n')]] as const) {
+    change();
+    const r = await sup.reload();
+    assert.equal(r.ok, false);
+    assert.deepEqual(names(), ['web'], `kport.yaml ${blank}`);
+    assert.equal(web.core.state, 'starting', 'the session was not restarted');
+    const status = sup.configStatus();
+    assert.equal(status.blank, blank);
+    assert.match(status.errors[0]!.message, new RegExp(`^kport\\.yaml is ${blank}: keeping the sessions of its last good load`));
+  }
+  writeFileSync(configFile(), 'forwards: []\n');
+  assert.equal((await sup.reload()).ok, true);
+  assert.deepEqual(names(), []);
+  assert.equal(sup.configStatus().blank, null);
+});
+
+test('at first start without a file, or with an empty one, only runtime sessions run, and status says why', async () => {
+  for (const [blank, yaml] of [['missing', null], ['empty', '']] as const) {
+    const sup = await start(yaml, [forwardSpec('added', { ports: [{ local: 0, remote: 80, spec: ':80' }] })]);
+    assert.deepEqual(sup.list().map((s) => s.name), ['added']);
+    const status = sup.configStatus();
+    assert.equal(status.ok, true);
+    assert.equal(status.blank, blank);
+    assert.match(status.warnings[0]!.message, new RegExp(`^kport\\.yaml is ${blank}: only sessions added with kportctl run`));
+    await sup.stopAll();
+    rmSync(configFile(), { force: true });
+  }
+});
