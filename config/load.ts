@@ -19,14 +19,15 @@ import {
   type RawProxy,
 } from './schema.js';
 import { isMapping, KPORT_YAML_LIMITS, parseYaml, type Locate } from './source.js';
-import type { ConfigEnv, ConfigIssue, DesiredState, LoadResult, SessionSpec } from './types.js';
+import { entryOf } from './stored.js';
+import type { ConfigEnv, ConfigIssue, DesiredState, Displaced, LoadResult, SessionSpec } from './types.js';
 import { validate, type Validated } from './validate.js';
 
 export { defaultConfigPath } from './paths.js';
 
 /**
  * Reads and loads a kport.yaml; a file that cannot be read is an error naming it. `runtime` are sessions added
- * outside the file (kportctl add): the file's entries must not take their names or local binds.
+ * outside the file (kportctl add): the file wins, and those taking its names or local binds are displaced.
  */
 export async function loadConfigFile(file: string, env: ConfigEnv, runtime: readonly SessionSpec[] = []): Promise<LoadResult> {
   const absolute = resolve(env.cwd, file);
@@ -43,13 +44,40 @@ export async function loadConfigText(text: string, file: string | null, env: Con
 async function loadText(text: string, shown: string | null, absolute: string | null, env: ConfigEnv, runtime: readonly SessionSpec[]): Promise<LoadResult> {
   const parsed = parseYaml(text, KPORT_YAML_LIMITS);
   if (!parsed.ok) return finish(parsed.problems, null, shown, null);
-  const { state, problems } = await resolveFile(parsed.value ?? {}, absolute, env, runtimeClaims(runtime));
-  return finish([...parsed.warnings, ...problems], state, shown, parsed.locate);
+  const { locate } = parsed;
+  const { state, problems, claims } = await resolveFile(parsed.value ?? {}, absolute, env);
+  // The file's sessions, named with their line for the runtime sessions they displace.
+  const placed = claims.map((c): Claim => {
+    const pos = c.at && locate(c.at, false);
+    const where = [shown, pos?.line, pos?.col].filter((p) => p !== null && p !== undefined).join(':');
+    return { ...c, at: null, label: where === '' ? c.label : `${c.label} at ${where}` };
+  });
+  const empty = parsed.value === null || parsed.value === undefined;
+  return finish([...parsed.warnings, ...problems], state, shown, locate, { displaced: displacedBy(placed, runtimeClaims(runtime)), empty });
 }
 
 /** Sessions that exist outside what is being checked: only ever the earlier party of a clash. */
 function runtimeClaims(specs: readonly SessionSpec[], origin = ', added with kportctl'): Claim[] {
   return specs.map((s) => ({ spec: s, at: null, label: `${s.kind} ${quote(s.name)}${origin}` }));
+}
+
+/**
+ * Which of `later` cannot run beside `earlier` and the later ones kept before them: a name already used or a
+ * local bind that clashes. Problems are reported at the later session's own keys (`ports[1]`).
+ */
+function displacedBy(earlier: readonly Claim[], later: readonly Claim[]): Displaced[] {
+  const kept = [...earlier];
+  const displaced: Displaced[] = [];
+  for (const claim of later) {
+    const self: Claim = { ...claim, at: [] };
+    const problems = [
+      ...duplicateNames([...kept.map(nameClaim), { name: claim.spec.name, at: [], label: claim.label }]),
+      ...clashingBinds([...kept, self]),
+    ];
+    if (problems.length === 0) kept.push(claim);
+    else displaced.push({ name: claim.spec.name, message: problems.map((p) => `${formatPath(p.path)}: ${p.message}`).join('; ') });
+  }
+  return displaced;
 }
 
 /** The parts of a file that validated, each entry with its path. */
@@ -144,17 +172,17 @@ async function kubeconfigOf(
   return { files, ...(await readKubeconfigAt(files, ['kubeconfig'])) };
 }
 
+/** The file resolved, every problem found, and the claims of its sessions (for what comes from elsewhere). */
 async function resolveFile(
   raw: unknown,
   absolute: string | null,
   env: ConfigEnv,
-  existing: Claim[],
-): Promise<{ state: DesiredState | null; problems: Problem[] }> {
+): Promise<{ state: DesiredState | null; problems: Problem[]; claims: Claim[] }> {
   const whole = validate(fileSchema, raw);
   const problems: Problem[] = whole.ok ? [] : [...whole.problems];
-  problems.push(...duplicateNames([...existing.map(nameClaim), ...namesOf(raw)]));
+  problems.push(...duplicateNames(namesOf(raw)));
   const sections = whole.ok ? sectionsOf(whole.value) : salvage(raw);
-  if (sections === null) return { state: null, problems };
+  if (sections === null) return { state: null, problems, claims: [] };
 
   const baseDir = absolute === null ? env.cwd : dirname(absolute);
   const kube = await kubeconfigOf(sections.kubeconfig, baseDir, env);
@@ -163,7 +191,7 @@ async function resolveFile(
   problems.push(...checkDefaults(defaults, kube.view));
 
   const base: ResolveBase = { defaults, kube: kube.view, baseDir, env };
-  const claims: Claim[] = [...existing];
+  const claims: Claim[] = [];
   const resolveAll = <R, S extends SessionSpec>(
     entries: Array<{ raw: R; at: PathSegment[] }>,
     fn: (raw: R, at: PathSegment[], base: ResolveBase) => Resolved<S>,
@@ -177,7 +205,7 @@ async function resolveFile(
   const forwards = resolveAll(sections.forwards, resolveForward);
   const proxies = resolveAll(sections.proxies, resolveProxy);
   problems.push(...clashingBinds(claims));
-  return { state: { file: absolute, kubeconfig: kube.files, defaults, forwards, proxies }, problems };
+  return { state: { file: absolute, kubeconfig: kube.files, defaults, forwards, proxies }, problems, claims };
 }
 
 /** One problem placed in its file. */
@@ -202,9 +230,15 @@ function place(problems: Problem[], file: string | null, locate: Locate | null) 
   };
 }
 
-function finish(problems: Problem[], state: DesiredState | null, file: string | null, locate: Locate | null): LoadResult {
+function finish(
+  problems: Problem[],
+  state: DesiredState | null,
+  file: string | null,
+  locate: Locate | null,
+  about: { displaced: Displaced[]; empty: boolean } = { displaced: [], empty: false },
+): LoadResult {
   const { errors, warnings } = place(problems, file, locate);
-  return errors.length === 0 && state !== null ? { ok: true, state, warnings } : { ok: false, errors, warnings };
+  return errors.length === 0 && state !== null ? { ok: true, state, warnings, ...about } : { ok: false, errors, warnings };
 }
 
 /** The outcome of checking one entry on its own. */
@@ -223,10 +257,6 @@ export async function resolveEntry(
   base: { state: DesiredState | null; existing: SessionSpec[] },
   env: ConfigEnv,
 ): Promise<EntryResult> {
-  const done = (problems: Problem[], spec: SessionSpec | null): EntryResult => {
-    const { errors, warnings } = place(problems, null, null);
-    return errors.length === 0 && spec !== null ? { ok: true, spec, warnings } : { ok: false, errors, warnings };
-  };
   const checked = checkEntry(kind, entry);
   if (!checked.ok) return done(checked.problems, null);
 
@@ -242,6 +272,27 @@ export async function resolveEntry(
   problems.push(...duplicateNames([...others.map(nameClaim), { name: spec.name, at: [], label: '' }]));
   problems.push(...clashingBinds([...others, { spec, at: [], label: '' }]));
   return done(problems, spec);
+}
+
+/** An entry's problems, placed (no file: paths are the entry's own), with its spec when there is no error. */
+function done(problems: Problem[], spec: SessionSpec | null): EntryResult {
+  const { errors, warnings } = place(problems, null, null);
+  return errors.length === 0 && spec !== null ? { ok: true, spec, warnings } : { ok: false, errors, warnings };
+}
+
+/**
+ * Checks a session read back from storage (a resolved spec, as kportd wrote it to sessions.json) by the schema and
+ * resolution of a kport.yaml entry, every setting as stored. Contexts are not checked against the kubeconfig: it
+ * may have changed since, and the session then fails on its own, visibly. Issue paths are the entry's keys.
+ */
+export function restoreSpec(stored: unknown, env: ConfigEnv): EntryResult {
+  if (!isMapping(stored)) return done([error([], 'expected a mapping: a stored forward or proxy')], null);
+  const { kind } = stored;
+  if (kind !== 'forward' && kind !== 'proxy') return done([error(['kind'], 'expected "forward" or "proxy"')], null);
+  const checked = checkEntry(kind, entryOf(stored));
+  if (!checked.ok) return done(checked.problems, null);
+  const resolved = checked.value({ defaults: defaultsFrom(undefined), kube: null, baseDir: env.cwd, env });
+  return done(resolved.problems, resolved.value);
 }
 
 /** Validates an entry of `kind`; what passes comes back ready to resolve against a base. */

@@ -3,7 +3,7 @@
  * then text-ness, then nesting depth on the iterative CST (yaml's composer recurses, and a 100k-deep `[[[` or
  * `- - -` would overflow the stack or exhaust memory there), then alias expansion during toJS.
  */
-import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, type CST, type Document } from 'yaml';
+import { Composer, isAlias, isMap, isNode, isPair, isScalar, isSeq, LineCounter, Parser, visit, type CST, type Document, type Node } from 'yaml';
 import { fail, pass, quote, type Checked, type PathSegment, type Position, type Problem } from './issues.js';
 
 /** What a parsed file may be: at most `maxBytes`, named `label` in the size message. */
@@ -98,11 +98,17 @@ export function parseYaml(text: string, limits: TextLimits): ParsedYaml {
   }
   if (problems.length > 0) return { ok: false, problems: [...problems, ...warnings] };
 
+  // yaml's toJS throws, unplaced, on an alias without an anchor and on a merge of a non-mapping: find them first.
+  const unresolvable = firstUnresolvable(doc);
+  if (unresolvable !== null) {
+    const { message, offset } = unresolvable;
+    return { ok: false, problems: [{ severity: 'error', path: [], message, pos: lines.linePos(offset) }, ...warnings] };
+  }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
-    // yaml throws a ReferenceError for an excessive alias count; anything else is passed on as it is.
+    // What is left is yaml's ReferenceError for an excessive alias count; anything else is passed on as it is.
     const message =
       e instanceof ReferenceError
         ? 'aliases expand to too much data (an alias bomb?): use anchors to share small values only'
@@ -110,6 +116,55 @@ export function parseYaml(text: string, limits: TextLimits): ParsedYaml {
     return { ok: false, problems: [{ severity: 'error', path: [], message, pos: null }, ...warnings] };
   }
   return { ok: true, value, warnings, locate: (path, atKey) => lines.linePos(offsetOf(doc, path, atKey)) };
+}
+
+/** What a YAML node is, for messages. */
+function kindOf(node: unknown): string {
+  if (isMap(node)) return 'mapping';
+  if (isSeq(node)) return 'list';
+  if (!isScalar(node)) return 'value';
+  const v = node.value;
+  if (v === null) return 'empty value';
+  return typeof v === 'boolean' ? 'true/false value' : typeof v === 'bigint' ? 'number' : typeof v;
+}
+
+const withArticle = (kind: string) => `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
+
+/**
+ * The first alias with no anchor before it, or merge key (`<<`) whose source is neither a mapping nor a list of
+ * mappings: where it is written and what is wrong. Anchors are collected in one pass in document order, the order
+ * in which yaml resolves them (its own Alias.resolve walks the whole document per alias).
+ */
+function firstUnresolvable(doc: Document.Parsed): { offset: number; message: string } | null {
+  const anchors = new Map<string, Node>();
+  const resolved = (n: unknown) => (isAlias(n) ? anchors.get(n.source) : n);
+  const named = (n: unknown) => (isAlias(n) ? `*${n.source}` : 'this');
+  const at = (node: unknown, message: string) => ({ offset: startOf(node) ?? 0, message });
+  const merge = (node: unknown, what: string) => at(node, `a merge (<<) needs a mapping, or a list of mappings: ${named(node)} is ${what}`);
+  let found: { offset: number; message: string } | null = null;
+  visit(doc, (_key, node) => {
+    if (isAlias(node) && !anchors.has(node.source)) {
+      found = at(node, `alias *${node.source} has no anchor &${node.source} before it`);
+      return visit.BREAK;
+    }
+    if (isNode(node) && node.anchor) anchors.set(node.anchor, node);
+    if (!isPair(node) || !isScalar(node.key) || typeof node.key.value !== 'symbol') return undefined;
+    const source = resolved(node.value);
+    // An alias with no anchor is reported when the walk reaches it.
+    if (source === undefined || isMap(source)) return undefined;
+    if (!isSeq(source)) {
+      found = merge(node.value, withArticle(kindOf(source)));
+      return visit.BREAK;
+    }
+    const item = source.items.find((i) => resolved(i) !== undefined && !isMap(resolved(i)));
+    if (item === undefined) return undefined;
+    // An aliased list is reported at the alias; a list written here, at its item.
+    found = isAlias(node.value)
+      ? merge(node.value, `a list of ${kindOf(resolved(item))}s`)
+      : merge(item, withArticle(kindOf(resolved(item))));
+    return visit.BREAK;
+  });
+  return found;
 }
 
 /** The key written at `offset` (yaml's duplicate-key error points there but does not name it). */

@@ -113,7 +113,24 @@ export interface ConfigEnv {
   cwd: string;
 }
 
-/** The outcome of loading a file: the state, or every error found; warnings either way. */
+/** A session from outside the file (added with kportctl) that cannot run beside it, and why. */
+export interface Displaced {
+  name: string;
+  /** What it clashes with, naming the file's line: `ports[0]: 127.0.0.1:8080 is already bound by forwards[1] at kport.yaml:7:5`. */
+  message: string;
+}
+
+/**
+ * The outcome of loading a file: the state, or every error found; warnings either way. Sessions from outside the
+ * file never make it fail: those that clash with it (or with one another, later with earlier) are `displaced`.
+ */
 export type LoadResult =
-  | { ok: true; state: DesiredState; warnings: ConfigIssue[] }
+  | {
+      ok: true;
+      state: DesiredState;
+      warnings: ConfigIssue[];
+      displaced: Displaced[];
+      /** The text holds no YAML value (nothing, or only comments): it declares nothing, not even `forwards: []`. */
+      empty: boolean;
+    }
   | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };

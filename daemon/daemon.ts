@@ -3,7 +3,7 @@
  * the config file watch and SIGHUP reloads. main.ts owns the process (arguments, detaching,
  * signals, exit); this module owns what runs inside it.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ConfigEnv, SessionSpec } from '../config/types.js';
 import { KportError } from './api/errors.js';
@@ -15,6 +15,7 @@ import { NamespaceCaches } from './kube/caches.js';
 import { KubeClients } from './kube/clients.js';
 import { probeSocket } from './liveness.js';
 import { createLogger } from './log.js';
+import { LogTail } from './log-tail.js';
 import { ProxySession } from './proxy/session.js';
 import { handlers } from './rpc/methods.js';
 import { RpcServer } from './rpc/server.js';
@@ -68,9 +69,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   const clients = new KubeClients();
   const caches = new NamespaceCaches(log);
-  const createSession = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[]): Session => {
+  const createSession = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[], conflict: KportError | null): Session => {
     const sessionLog = log.child({ session: spec.name });
-    if (!spec.enabled) return new DisabledSession(spec, source, sessionLog);
+    if (!spec.enabled || conflict) return new DisabledSession(spec, source, sessionLog, conflict);
     const deps = { kubeconfig, clients, log: sessionLog, source };
     return spec.kind === 'forward' ? new ForwardSession(spec, { ...deps, caches }) : new ProxySession(spec, deps);
   };
@@ -80,12 +81,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let shutting: Promise<void> | null = null;
   const startedAt = new Date().toISOString();
+  const logTail = new LogTail(paths.log);
   const rpc = new RpcServer(
     handlers({
       supervisor,
       info: { version: VERSION, pid: process.pid, startedAt, socket: paths.socket, stateDir: paths.stateDir, logFile: paths.log },
       shutdown: () => setImmediate(() => void shutdown('kportctl stop')),
-      readLog: async (lines) => readFileSync(paths.log, 'utf8').split('\n').filter((l) => l !== '').slice(-lines),
+      readLog: (lines, signal) => logTail.read(lines, signal),
     }),
     { sessions: supervisor, logs: logs.tap },
     log,

@@ -6,19 +6,24 @@
  */
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { diffSessions, sessionsOf } from '../config/diff.js';
 import { formatIssue } from '../config/issues.js';
 import { loadConfigFile, loadConfigText, resolveEntry } from '../config/load.js';
-import type { ConfigEnv, ConfigIssue, DesiredState, SessionSpec } from '../config/types.js';
+import type { ConfigEnv, ConfigIssue, DesiredState, Displaced, LoadResult, SessionSpec } from '../config/types.js';
 import { KportError } from './api/errors.js';
 import type { ConfigStatus, ReloadResult } from './api/rpc.js';
 import { SESSION_STATES, type SessionSource, type SessionState, type SessionStatus } from './api/session.js';
 import type { Session } from './session/session.js';
+import { Serial } from './serial.js';
 import type { SessionStore } from './state.js';
 
-/** Builds a session for a spec; `kubeconfig` is the desired state's merged kubeconfig list. */
-export type SessionFactory = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[]) => Session;
+/**
+ * Builds a session for a spec; `kubeconfig` is the desired state's merged kubeconfig list. A runtime session that
+ * kport.yaml displaces comes with its `conflict`: it is listed, with that error, and not started.
+ */
+export type SessionFactory = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[], conflict: KportError | null) => Session;
 
 /** What the supervisor is built with. */
 export interface SupervisorDeps {
@@ -30,13 +35,25 @@ export interface SupervisorDeps {
   createSession: SessionFactory;
 }
 
-interface Running {
+/** A session the desired state asks for. */
+interface Wanted {
   spec: SessionSpec;
   source: SessionSource;
+  /** Why a runtime session may not run beside kport.yaml; null for every other. */
+  conflict: KportError | null;
+}
+
+interface Running extends Wanted {
   session: Session;
   kubeconfig: readonly string[];
   detach: () => void;
 }
+
+/** An issue about the configuration as a whole, with no place in the file. */
+const fileIssue = (severity: ConfigIssue['severity'], message: string): ConfigIssue => ({ severity, file: null, line: null, col: null, path: '', message });
+
+/** How a wait ends: its session is ready, or an error (removed, timed out, the caller gone). */
+type WaitOutcome = { ready: SessionStatus } | { error: KportError };
 
 const summary = (issues: ConfigIssue[]) => issues.slice(0, 3).map(formatIssue).join('; ') + (issues.length > 3 ? ` (and ${issues.length - 3} more)` : '');
 
@@ -45,77 +62,113 @@ export class Supervisor extends EventEmitter {
   private readonly running = new Map<string, Running>();
   /** The last good load of kport.yaml (an empty state before any). */
   private desired: DesiredState | null = null;
+  /** Runtime sessions that the last good load displaced. */
+  private displaced: Displaced[] = [];
+  /** The last good load was of a missing or empty file, or there was none: nothing of the file's runs. */
+  private nothingDeclared = true;
   private runtime: SessionSpec[] = [];
   /** Runtime sessions not written to disk. */
   private readonly ephemeral = new Set<string>();
+  /** Pending `wait` calls by session name; they follow the name across restarts and reloads. */
+  private readonly waiters = new Map<string, Set<(outcome: WaitOutcome) => void>>();
   private config: ConfigStatus;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly mutations = new Serial();
   private stopping = false;
 
   constructor(private readonly deps: SupervisorDeps) {
     super();
-    this.config = { file: deps.configFile, loadedAt: null, ok: true, errors: [], warnings: [] };
-  }
-
-  /** Runs `fn` after every earlier mutation has finished. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => {});
-    return next;
+    this.config = { file: deps.configFile, loadedAt: null, ok: true, blank: null, errors: [], warnings: [] };
   }
 
   /** Loads the persisted runtime sessions and kport.yaml, and starts everything. */
   start(): Promise<ReloadResult> {
-    this.runtime = this.deps.store.load();
+    this.runtime = this.deps.store.load(this.deps.env);
     return this.reload();
   }
 
-  /** Re-reads kport.yaml and applies the difference; an invalid file changes nothing and is reported. */
+  /**
+   * Re-reads kport.yaml and applies the difference. An invalid file changes nothing and is reported; so does a
+   * missing or empty one once the file has declared sessions: an editor that truncates before it writes, or a
+   * checkout that removes and re-creates the file, is not a wish to stop everything (`forwards: []` is).
+   */
   reload(): Promise<ReloadResult> {
-    return this.serial(async () => {
+    return this.mutations.run(async () => {
       const { configFile, env } = this.deps;
       const exists = existsSync(configFile);
       const result = exists ? await loadConfigFile(configFile, env, this.runtime) : await loadConfigText('', configFile, env, this.runtime);
-      const warnings = exists ? result.warnings : [{ severity: 'warning' as const, file: configFile, line: null, col: null, path: '', message: 'no such file: only sessions added with kportctl run (create the file to declare sessions)' }, ...result.warnings];
+      const blank = !exists ? 'missing' : result.ok && result.empty ? 'empty' : null;
       const loadedAt = new Date().toISOString();
+      const untouched = { ok: false, added: [], removed: [], changed: [], unchanged: [], warnings: result.warnings };
+      const name = basename(configFile);
+      if (blank !== null && !this.nothingDeclared) {
+        const kept = `${name} is ${blank}: keeping the sessions of its last good load (write "forwards: []" to stop them)`;
+        const errors = [fileIssue('error', kept)];
+        this.config = { file: configFile, loadedAt, ok: false, blank, errors, warnings: result.warnings };
+        this.deps.log.warn({ file: configFile }, kept);
+        return { ...untouched, errors };
+      }
       if (!result.ok) {
-        this.config = { file: configFile, loadedAt, ok: false, errors: result.errors, warnings };
+        this.config = { file: configFile, loadedAt, ok: false, blank: null, errors: result.errors, warnings: result.warnings };
         this.deps.log.error({ file: configFile, errors: result.errors.map(formatIssue) }, 'kport.yaml rejected; keeping the running sessions');
         // Before any good load there is still a base for runtime sessions: the environment's kubeconfig.
         if (!this.desired) await this.apply(await this.emptyState());
-        return { ok: false, added: [], removed: [], changed: [], unchanged: [], errors: result.errors, warnings };
+        return { ...untouched, errors: result.errors };
       }
-      this.config = { file: configFile, loadedAt, ok: true, errors: [], warnings };
+      const warnings = [
+        ...(blank ? [fileIssue('warning', `${name} is ${blank}: only sessions added with kportctl run (declare sessions in it to start them)`)] : []),
+        ...result.warnings,
+        ...result.displaced.map((d) => this.displacedWarning(d)),
+      ];
+      this.config = { file: configFile, loadedAt, ok: true, blank, errors: [], warnings };
       for (const w of warnings) this.deps.log.warn(formatIssue(w));
-      const outcome = await this.apply(result.state);
+      this.nothingDeclared = blank !== null;
+      const outcome = await this.apply(result);
       this.deps.log.info({ file: configFile, ...outcome }, 'configuration applied');
       return { ok: true, ...outcome, errors: [], warnings };
     });
   }
 
   /** A desired state with nothing declared: defaults and the environment's kubeconfig. */
-  private async emptyState(): Promise<DesiredState | null> {
-    const r = await loadConfigText('', null, this.deps.env);
-    return r.ok ? r.state : null;
+  private async emptyState(): Promise<LoadResult> {
+    return loadConfigText('', null, this.deps.env, this.runtime);
   }
 
-  /** Reconciles running sessions with `desired` (+ runtime sessions): stop what went, then start what came. */
-  private async apply(desired: DesiredState | null): Promise<Omit<ReloadResult, 'ok' | 'errors' | 'warnings'>> {
-    const kubeconfigChanged = this.desired !== null && desired !== null && this.desired.kubeconfig.join('\0') !== desired.kubeconfig.join('\0');
-    if (desired) this.desired = desired;
-    const kubeconfig = this.desired?.kubeconfig ?? [];
-    const wanted: { spec: SessionSpec; source: SessionSource }[] = [
-      ...(this.desired ? sessionsOf(this.desired) : []).map((spec) => ({ spec, source: 'config' as const })),
-      ...this.runtime.map((spec) => ({ spec, source: 'runtime' as const })),
+  /** How a displaced runtime session shows in `status`. */
+  private displacedWarning(d: Displaced): ConfigIssue {
+    return fileIssue('warning', `session "${d.name}" added with kportctl is kept (in sessions.json) but not started: ${d.message}`);
+  }
+
+  /** kport.yaml's sessions, then the runtime ones: displaced ones with their conflict, shadowed ones left out. */
+  private wanted(): Wanted[] {
+    const declared = this.desired ? sessionsOf(this.desired) : [];
+    // A runtime session whose name the file has taken cannot be listed beside it; it waits in sessions.json.
+    const taken = new Set(declared.map((s) => s.name));
+    const conflicts = new Map(this.displaced.map((d) => [d.name, new KportError('CONFLICT', `clashes with kport.yaml: ${d.message}`)]));
+    return [
+      ...declared.map((spec) => ({ spec, source: 'config' as const, conflict: null })),
+      ...this.runtime.filter((s) => !taken.has(s.name)).map((spec) => ({ spec, source: 'runtime' as const, conflict: conflicts.get(spec.name) ?? null })),
     ];
-    const diff = diffSessions([...this.running.values()].map((r) => r.spec), wanted.map((w) => w.spec));
-    // A different kubeconfig list means different clusters or credentials: restart everything on it.
-    const restart = kubeconfigChanged ? diff.unchanged : [];
+  }
+
+  /** Reconciles running sessions with `loaded` (+ runtime sessions): stop what went, then start what came. */
+  private async apply(loaded: LoadResult): Promise<Omit<ReloadResult, 'ok' | 'errors' | 'warnings'>> {
+    const desired = loaded.ok ? loaded.state : null;
+    const kubeconfigChanged = this.desired !== null && desired !== null && this.desired.kubeconfig.join('\0') !== desired.kubeconfig.join('\0');
+    if (loaded.ok) [this.desired, this.displaced] = [loaded.state, loaded.displaced];
+    const kubeconfig = this.desired?.kubeconfig ?? [];
+    const wanted = new Map(this.wanted().map((w) => [w.spec.name, w]));
+    const diff = diffSessions([...this.running.values()].map((r) => r.spec), [...wanted.values()].map((w) => w.spec));
+    // A different kubeconfig list means different clusters or credentials: restart everything on it. So does a
+    // session that is the same but now comes from elsewhere, or is now displaced (or no longer is).
+    const moved = (s: SessionSpec) => {
+      const [was, now] = [this.running.get(s.name)!, wanted.get(s.name)!];
+      return was.source !== now.source || was.conflict?.message !== now.conflict?.message;
+    };
+    const restart = kubeconfigChanged ? diff.unchanged : diff.unchanged.filter(moved);
     const toStop = [...diff.removed, ...diff.changed.map((c) => c.before), ...restart];
     await Promise.all(toStop.map((s) => this.stopSession(s.name, diff.removed.includes(s))));
-    const sourceOf = new Map(wanted.map((w) => [w.spec.name, w.source]));
     const toStart = [...diff.added, ...diff.changed.map((c) => c.after), ...restart];
-    await Promise.all(toStart.map((s) => this.startSession(s, sourceOf.get(s.name)!, kubeconfig)));
+    await Promise.all(toStart.map((s) => this.startSession(wanted.get(s.name)!, kubeconfig)));
     return {
       added: diff.added.map((s) => s.name),
       removed: diff.removed.map((s) => s.name),
@@ -124,11 +177,14 @@ export class Supervisor extends EventEmitter {
     };
   }
 
-  private async startSession(spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[]): Promise<Running> {
-    const session = this.deps.createSession(spec, source, kubeconfig);
-    const onChange = (status: SessionStatus) => this.emit('session.changed', status);
+  private async startSession({ spec, source, conflict }: Wanted, kubeconfig: readonly string[]): Promise<Running> {
+    const session = this.deps.createSession(spec, source, kubeconfig, conflict);
+    const onChange = (status: SessionStatus) => {
+      if (status.state === 'ready') this.settleWaits(status.name, { ready: status });
+      this.emit('session.changed', status);
+    };
     session.core.on('changed', onChange);
-    const entry: Running = { spec, source, session, kubeconfig, detach: () => session.core.off('changed', onChange) };
+    const entry: Running = { spec, source, conflict, session, kubeconfig, detach: () => session.core.off('changed', onChange) };
     this.running.set(spec.name, entry);
     await session.start();
     return entry;
@@ -140,7 +196,13 @@ export class Supervisor extends EventEmitter {
     this.running.delete(name);
     await entry.session.stop();
     entry.detach();
-    if (removed) this.emit('session.removed', { name });
+    if (!removed) return;
+    this.settleWaits(name, { error: new KportError('NOT_FOUND', `session "${name}" was removed while waiting`) });
+    this.emit('session.removed', { name });
+  }
+
+  private settleWaits(name: string, outcome: WaitOutcome): void {
+    for (const settle of this.waiters.get(name) ?? []) settle(outcome);
   }
 
   private entry(name: string): Running {
@@ -155,7 +217,7 @@ export class Supervisor extends EventEmitter {
 
   /** Adds a session from its kport.yaml entry; validated by the config loader; persisted unless ephemeral. */
   add(kind: 'forward' | 'proxy', entry: Record<string, unknown>, ephemeral: boolean): Promise<SessionStatus> {
-    return this.serial(async () => {
+    return this.mutations.run(async () => {
       if (this.stopping) throw new KportError('SHUTTING_DOWN', 'kportd is shutting down');
       const name = entry.name;
       if (typeof name === 'string' && this.running.has(name)) {
@@ -170,7 +232,7 @@ export class Supervisor extends EventEmitter {
       this.runtime.push(spec);
       if (ephemeral) this.ephemeral.add(spec.name);
       else this.persist();
-      const running = await this.startSession(spec, 'runtime', this.desired?.kubeconfig ?? []);
+      const running = await this.startSession({ spec, source: 'runtime', conflict: null }, this.desired?.kubeconfig ?? []);
       this.deps.log.info({ session: spec.name, kind, ephemeral }, 'session added');
       return running.session.core.status();
     });
@@ -178,7 +240,7 @@ export class Supervisor extends EventEmitter {
 
   /** Removes a runtime session (kport.yaml sessions are removed by editing the file). */
   remove(name: string): Promise<{ removed: string }> {
-    return this.serial(async () => {
+    return this.mutations.run(async () => {
       const e = this.entry(name);
       if (e.source === 'config') {
         throw new KportError('DECLARED_IN_CONFIG', `session "${name}" is declared in ${this.deps.configFile}; remove it there (or set enabled: false) and kportd applies the change`);
@@ -194,10 +256,10 @@ export class Supervisor extends EventEmitter {
 
   /** Stops a session and starts it afresh from the same spec. */
   restart(name: string): Promise<SessionStatus> {
-    return this.serial(async () => {
+    return this.mutations.run(async () => {
       const e = this.entry(name);
       await this.stopSession(name, false);
-      const running = await this.startSession(e.spec, e.source, e.kubeconfig);
+      const running = await this.startSession(e, e.kubeconfig);
       return running.session.core.status();
     });
   }
@@ -212,25 +274,34 @@ export class Supervisor extends EventEmitter {
     return this.entry(name).session.core.status();
   }
 
-  /** Resolves with the session's status once it is ready; TIMEOUT after timeoutMs, NOT_FOUND if it goes away. */
-  wait(name: string, timeoutMs: number): Promise<SessionStatus> {
-    const core = this.entry(name).session.core;
-    if (core.state === 'ready') return Promise.resolve(core.status());
+  /**
+   * Resolves with the session's status once it is ready; TIMEOUT after timeoutMs, NOT_FOUND if it goes away,
+   * CANCELLED once `signal` aborts (the caller has gone). A pending wait adds no listener to any session.
+   */
+  wait(name: string, timeoutMs: number, signal: AbortSignal): Promise<SessionStatus> {
+    const now = this.get(name);
+    if (now.state === 'ready') return Promise.resolve(now);
     return new Promise((resolve, reject) => {
-      const done = () => {
+      const waiting = this.waiters.get(name) ?? new Set();
+      this.waiters.set(name, waiting);
+      const settle = (outcome: WaitOutcome) => {
         clearTimeout(timer);
-        core.off('changed', onChange);
-        this.off('session.removed', onRemoved);
+        signal.removeEventListener('abort', onAbort);
+        waiting.delete(settle);
+        if (waiting.size === 0) this.waiters.delete(name);
+        if ('ready' in outcome) resolve(outcome.ready);
+        else reject(outcome.error);
       };
-      const onChange = (s: SessionStatus) => s.state === 'ready' && (done(), resolve(s));
-      const onRemoved = (r: { name: string }) => r.name === name && (done(), reject(new KportError('NOT_FOUND', `session "${name}" was removed while waiting`)));
+      const onAbort = () => settle({ error: new KportError('CANCELLED', `the caller of session.wait "${name}" went away`) });
       const timer = setTimeout(() => {
-        done();
-        const s = core.status();
-        reject(new KportError('TIMEOUT', `session "${name}" is not ready after ${timeoutMs / 1000} s: ${s.state}: ${s.reason}`, { state: s.state, reason: s.reason }));
+        // Between the stop and the start of a restart the name has no session.
+        const { state, reason } = this.running.get(name)?.session.core.status() ?? { state: 'stopped', reason: 'restarting' };
+        const why = `session "${name}" is not ready after ${timeoutMs / 1000} s: ${state}: ${reason}`;
+        settle({ error: new KportError('TIMEOUT', why, { state, reason }) });
       }, timeoutMs);
-      core.on('changed', onChange);
-      this.on('session.removed', onRemoved);
+      waiting.add(settle);
+      signal.addEventListener('abort', onAbort);
+      if (signal.aborted) onAbort();
     });
   }
 
@@ -249,7 +320,7 @@ export class Supervisor extends EventEmitter {
   /** Stops every session (shutdown). */
   stopAll(): Promise<void> {
     this.stopping = true;
-    return this.serial(async () => {
+    return this.mutations.run(async () => {
       await Promise.all([...this.running.keys()].map((n) => this.stopSession(n, false)));
     });
   }

@@ -1,4 +1,6 @@
 /** `kportctl list`: every session as a table fitting the terminal, or JSON; `-w` follows changes. */
+import { basename } from 'node:path';
+import type { ConfigStatus } from '../../daemon/api/rpc.js';
 import type { SessionStatus } from '../../daemon/api/session.js';
 import { command, EXIT, JSON_FLAG, UsageError, type Io } from '../command.js';
 import { STANDARD_EXITS } from '../help.js';
@@ -14,6 +16,13 @@ import { followUntilInterrupted } from './follow.js';
 function render(sessions: readonly SessionStatus[], wide: boolean, io: Io): string[] {
   const columns = sessionColumns(wide, Date.now(), styleFor(io.stdout.isTTY, io.env));
   return table(columns, sessions, wide ? Infinity : tableWidth(io.stdout, io.env));
+}
+
+/** The line under the table when kport.yaml is missing or empty, else null. */
+function blankNote(c: ConfigStatus): string | null {
+  if (c.blank === null) return null;
+  const running = c.ok ? 'only sessions added with kportctl run' : 'the sessions it declared keep running (kportctl status)';
+  return `${basename(c.file ?? 'kport.yaml')} is ${c.blank}: ${running}`;
 }
 
 /**
@@ -98,9 +107,14 @@ table up to date until Ctrl-C: redrawn in place on a terminal, else one line per
     const rpc = await connect();
     if (interrupted) return watch(rpc, io, wide, interrupted);
     const sessions = await rpc.call('session.list', {});
-    if (json) io.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
-    else if (sessions.length === 0) io.stderr.write('no sessions: add one with kportctl add (or declare it in kport.yaml)\n');
+    if (json) {
+      io.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
+      return EXIT.OK;
+    }
+    if (sessions.length === 0) io.stderr.write('no sessions: add one with kportctl add (or declare it in kport.yaml)\n');
     else io.stdout.write(`${render(sessions, wide, io).join('\n')}\n`);
+    const note = blankNote((await rpc.call('daemon.status', {})).config);
+    if (note !== null) io.stderr.write(`${note}\n`);
     return EXIT.OK;
   },
 });

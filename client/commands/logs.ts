@@ -1,4 +1,5 @@
 /** `kportctl logs`: the end of kportd's log, readable; `-f` follows it. */
+import { LOG_READ_MAX_LINES } from '../../daemon/api/rpc.js';
 import { integer } from '../args.js';
 import { command, EXIT, JSON_FLAG } from '../command.js';
 import { STANDARD_EXITS } from '../help.js';
@@ -26,13 +27,13 @@ printing new records until Ctrl-C. --json prints the records as kportd wrote the
   examples: ['kportctl logs', 'kportctl logs -f -n 20', "kportctl logs --json | jq -c 'select(.level >= 40)'"],
   flags: {
     follow: { type: 'boolean', short: 'f', help: 'keep printing new records until Ctrl-C' },
-    lines: { type: 'string', short: 'n', arg: 'N', help: 'how many of the last lines to print first (default 100, at most 10000)' },
+    lines: { type: 'string', short: 'n', arg: 'N', help: `how many of the last lines to print first (default 100, at most ${LOG_READ_MAX_LINES})` },
     ...JSON_FLAG,
   },
   positionals: { min: 0, max: 0 },
   exits: STANDARD_EXITS,
   async run({ flags: f, io, connect }) {
-    const lines = f.lines === undefined ? 100 : integer(f.lines, 'lines', 1, 10_000);
+    const lines = f.lines === undefined ? 100 : integer(f.lines, 'lines', 1, LOG_READ_MAX_LINES);
     const style = styleFor(io.stdout.isTTY, io.env);
     const interrupted = f.follow ? io.interrupted() : null;
     const rpc = await connect();

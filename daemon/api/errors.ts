@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'DECLARED_IN_CONFIG' // the session belongs to kport.yaml; edit the file instead
   | 'TIMEOUT' // a wait ran out
   | 'SHUTTING_DOWN' // the daemon is stopping
+  | 'LIMIT_EXCEEDED' // one connection asked for more than kportd does for one client at a time
+  | 'CANCELLED' // the caller went away before the answer
   | 'INTERNAL' // a bug: should never be seen
   // Session errors: why a forward or proxy cannot serve right now.
   | 'PORT_IN_USE' // local address:port taken by another process

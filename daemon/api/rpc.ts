@@ -14,6 +14,16 @@ export const RPC_PATH = '/rpc';
 export const MAX_MESSAGE_BYTES = 1 << 20;
 /** Messages above this size close the connection (WebSocket 1009) before they are even buffered. */
 export const HARD_MESSAGE_LIMIT = 4 << 20;
+/** Calls in one batch; a longer batch gets one -32600. */
+export const MAX_BATCH = 100;
+/** Calls in flight on one connection (waits included); more get LIMIT_EXCEEDED until answers go out. */
+export const MAX_PENDING_CALLS = 256;
+/** Answer and notification bytes queued for one connection and not yet read; past it the connection is dropped. */
+export const MAX_UNREAD_BYTES = 16 << 20;
+/** At most this much of the log's tail is read for `logs.read`, whatever the number of lines asked for. */
+export const LOG_READ_MAX_BYTES = 4 << 20;
+/** Lines `logs.read` returns at most. */
+export const LOG_READ_MAX_LINES = 10_000;
 
 const Empty = z.object({}).strict().default({});
 const Name = z.object({ name: z.string().min(1) }).strict();
@@ -35,8 +45,8 @@ export const PARAMS = {
   'session.wait': z.object({ name: z.string().min(1), timeoutMs: z.number().int().min(0).max(86_400_000).default(30_000) }).strict(),
   /** Starts `session.changed` / `session.removed` notifications, and `log` ones with logs: true. */
   'events.subscribe': z.object({ logs: z.boolean().default(false) }).strict().default({ logs: false }),
-  /** The last lines of the daemon's log file. */
-  'logs.read': z.object({ lines: z.number().int().min(1).max(10_000).default(100) }).strict().default({ lines: 100 }),
+  /** The last lines of the daemon's log file (at most LOG_READ_MAX_BYTES of them). */
+  'logs.read': z.object({ lines: z.number().int().min(1).max(LOG_READ_MAX_LINES).default(100) }).strict().default({ lines: 100 }),
 } as const;
 
 /** Every method name. */
@@ -52,6 +62,11 @@ export interface ConfigStatus {
   /** ISO time of the last load attempt, null before any. */
   loadedAt: string | null;
   ok: boolean;
+  /**
+   * The file is missing, or empty (no YAML at all): the sessions of the last good load keep running (`ok` false),
+   * or before any there are only runtime sessions (`ok` true). An explicit `forwards: []` is not empty.
+   */
+  blank: 'missing' | 'empty' | null;
   /** Errors of the last attempt: the running sessions come from the last good load. */
   errors: ConfigIssue[];
   warnings: ConfigIssue[];
@@ -117,6 +132,8 @@ export const RPC_CODES: Record<ErrorCode, number> = {
   DECLARED_IN_CONFIG: -32004,
   TIMEOUT: -32005,
   SHUTTING_DOWN: -32006,
+  LIMIT_EXCEEDED: -32007,
+  CANCELLED: -32008,
   PORT_IN_USE: -32010,
   BIND_FAILED: -32011,
   KUBECONFIG: -32012,

@@ -11,13 +11,16 @@ export interface Control {
   info: Pick<DaemonStatus, 'version' | 'pid' | 'startedAt' | 'socket' | 'stateDir' | 'logFile'>;
   /** Begins shutdown once the current response has gone out. */
   shutdown(): void;
-  /** The last `lines` lines of the log file. */
-  readLog(lines: number): Promise<string[]>;
+  /** The last `lines` lines of the log file; CANCELLED once `signal` aborts. */
+  readLog(lines: number, signal: AbortSignal): Promise<string[]>;
 }
 
-/** Per-connection abilities a handler may use (notifications). */
+/** Per-connection abilities a handler may use. */
 export interface Caller {
+  /** Starts notifications for this connection. */
   subscribe(opts: { logs: boolean }): void;
+  /** Aborted when the connection closes: work still pending for it is released. */
+  readonly signal: AbortSignal;
 }
 
 /** A handler for method M. */
@@ -46,11 +49,11 @@ export function handlers(control: Control): Handlers {
     'session.add': ({ kind, entry, ephemeral }) => supervisor.add(kind, entry, ephemeral),
     'session.remove': ({ name }) => supervisor.remove(name),
     'session.restart': ({ name }) => supervisor.restart(name),
-    'session.wait': ({ name, timeoutMs }) => supervisor.wait(name, timeoutMs),
+    'session.wait': ({ name, timeoutMs }, caller) => supervisor.wait(name, timeoutMs, caller.signal),
     'events.subscribe': ({ logs }, caller) => {
       caller.subscribe({ logs });
       return { subscribed: true };
     },
-    'logs.read': async ({ lines }) => ({ lines: await control.readLog(lines) }),
+    'logs.read': async ({ lines }, caller) => ({ lines: await control.readLog(lines, caller.signal) }),
   };
 }

@@ -1,96 +1,38 @@
 /**
  * The control socket: a Unix socket (mode 0600, in a 0700 folder) serving JSON-RPC 2.0 over
  * WebSocket at /rpc. Every malformed input — bad JSON, a non-request, unknown method, wrong params,
- * an oversized message — gets a JSON-RPC error and the daemon carries on. Subscribed connections
- * receive `session.changed`, `session.removed` and `log` notifications; a subscriber that stops
- * reading is dropped rather than buffered without bound.
+ * an oversized message or batch — gets a JSON-RPC error and the daemon carries on. Work per client is
+ * bounded (connection.ts): a client that asks for more than its share is refused or dropped, never
+ * buffered for. Subscribed connections receive `session.changed`, `session.removed` and `log`
+ * notifications (broadcast.ts).
  */
-import type { EventEmitter } from 'node:events';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { dirname } from 'node:path';
-import {
-  isJSONRPCRequest,
-  isJSONRPCRequests,
-  isJSONRPCResponse,
-  isJSONRPCResponses,
-  JSONRPCClient,
-  JSONRPCErrorException,
-  JSONRPCServer,
-  JSONRPCServerAndClient,
-  type JSONRPCParams,
-} from 'json-rpc-2.0';
+import { JSONRPCErrorException, JSONRPCServer, type JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { KportError } from '../api/errors.js';
-import { HARD_MESSAGE_LIMIT, JSONRPC_CODES, MAX_MESSAGE_BYTES, PARAMS, RPC_CODES, RPC_PATH, type MethodName, type Notifications, type RpcErrorData } from '../api/rpc.js';
+import { HARD_MESSAGE_LIMIT, JSONRPC_CODES, MAX_MESSAGE_BYTES, MAX_PENDING_CALLS, PARAMS, RPC_CODES, RPC_PATH, type MethodName, type RpcErrorData } from '../api/rpc.js';
 import { listenUnix } from '../session/listen.js';
-import type { Caller, Handlers } from './methods.js';
+import { Broadcast, type EventSources } from './broadcast.js';
+import { Connection } from './connection.js';
+import { errorResponse, readMessage, type Part } from './envelope.js';
+import type { Handlers } from './methods.js';
+
+export type { EventSources } from './broadcast.js';
 
 /** How long clients get to finish the close handshake at shutdown. */
 const CLOSE_GRACE_MS = 500;
-/** Above this many unsent bytes a subscriber is too slow and gets disconnected. */
-const SUBSCRIBER_BACKLOG = 8 << 20;
 
-/** Where notifications come from. */
-export interface EventSources {
-  /** Emits `session.changed` and `session.removed`. */
-  sessions: EventEmitter;
-  /** Emits `record` per log line. */
-  logs: EventEmitter;
+/** How the server runs; the defaults suit kportd, tests shorten the heartbeat. */
+export interface RpcServerOptions {
+  /** Every this often each connection is pinged; one that has not answered the previous ping is closed. */
+  heartbeatMs?: number;
 }
 
-/** One client connection. */
-class Connection implements Caller {
-  readonly peer: JSONRPCServerAndClient<Connection, void>;
-  private readonly cleanups: (() => void)[] = [];
-  private subscribed = false;
-  private logsSubscribed = false;
-
-  constructor(
-    readonly ws: WebSocket,
-    server: JSONRPCServer<Connection>,
-    private readonly sources: EventSources,
-  ) {
-    const client = new JSONRPCClient<void>((payload) => this.send(payload));
-    this.peer = new JSONRPCServerAndClient(server, client, { errorListener: () => {} });
-  }
-
-  /** Sends one JSON message unless the socket is gone. */
-  send(payload: unknown): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(payload));
-  }
-
-  private notify<N extends keyof Notifications>(method: N, params: Notifications[N]): void {
-    if (this.ws.bufferedAmount > SUBSCRIBER_BACKLOG) return void this.ws.close(1013, 'subscriber too slow');
-    this.peer.notify(method, params as unknown as JSONRPCParams, undefined);
-  }
-
-  private listen<A>(source: EventEmitter, event: string, fn: (arg: A) => void): void {
-    source.on(event, fn);
-    this.cleanups.push(() => source.off(event, fn));
-  }
-
-  subscribe({ logs }: { logs: boolean }): void {
-    if (!this.subscribed) {
-      this.subscribed = true;
-      this.listen(this.sources.sessions, 'session.changed', (s: Notifications['session.changed']) => this.notify('session.changed', s));
-      this.listen(this.sources.sessions, 'session.removed', (r: Notifications['session.removed']) => this.notify('session.removed', r));
-    }
-    if (logs && !this.logsSubscribed) {
-      this.logsSubscribed = true;
-      this.listen(this.sources.logs, 'record', (r: Notifications['log']) => this.notify('log', r));
-    }
-  }
-
-  close(): void {
-    this.cleanups.splice(0).forEach((c) => c());
-    this.peer.rejectAllPendingRequests('connection closed');
-  }
-}
-
-const errorResponse = (code: number, message: string, data?: RpcErrorData) => ({ jsonrpc: '2.0', id: null, error: { code, message, ...(data ? { data } : {}) } });
+const DEFAULT_HEARTBEAT_MS = 30_000;
 
 /** Serves the control API on a Unix socket. */
 export class RpcServer {
@@ -98,16 +40,21 @@ export class RpcServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MESSAGE_LIMIT, perMessageDeflate: false });
   private readonly jsonrpc = new JSONRPCServer<Connection>({ errorListener: () => {} });
   private readonly connections = new Set<Connection>();
+  private readonly broadcast: Broadcast;
+  private readonly heartbeat: NodeJS.Timeout;
   private socketPath: string | null = null;
 
   constructor(
     table: Handlers,
-    private readonly sources: EventSources,
+    sources: EventSources,
     private readonly log: Logger,
+    opts: RpcServerOptions = {},
   ) {
     for (const name of Object.keys(PARAMS) as MethodName[]) this.register(name, table);
+    this.broadcast = new Broadcast(sources);
     this.http = createServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end(`kportd speaks JSON-RPC 2.0 over WebSocket at ${RPC_PATH}\n`));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.heartbeat = setInterval(() => this.connections.forEach((c) => c.heartbeat()), opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS).unref();
   }
 
   private register<M extends MethodName>(name: M, table: Handlers): void {
@@ -137,29 +84,56 @@ export class RpcServer {
   }
 
   private onConnection(ws: WebSocket): void {
-    const conn = new Connection(ws, this.jsonrpc, this.sources);
+    const conn = new Connection(ws, this.broadcast, this.log);
     this.connections.add(conn);
     ws.on('message', (data: Buffer) => void this.onMessage(conn, data));
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
       this.connections.delete(conn);
+      this.broadcast.remove(conn);
       conn.close();
     });
   }
 
   private async onMessage(conn: Connection, data: Buffer): Promise<void> {
     if (data.length > MAX_MESSAGE_BYTES) {
-      return conn.send(errorResponse(JSONRPC_CODES.INVALID_REQUEST, `message of ${data.length} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`, { code: 'INVALID_PARAMS' }));
+      return conn.send(errorResponse(null, JSONRPC_CODES.INVALID_REQUEST, `message of ${data.length} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`, { code: 'INVALID_PARAMS' }));
     }
     let payload: unknown;
     try {
       payload = JSON.parse(data.toString('utf8'));
     } catch (err) {
-      return conn.send(errorResponse(JSONRPC_CODES.PARSE_ERROR, `Parse error: ${(err as Error).message}`));
+      return conn.send(errorResponse(null, JSONRPC_CODES.PARSE_ERROR, `Parse error: ${(err as Error).message}`));
     }
-    const known = isJSONRPCRequest(payload) || isJSONRPCResponse(payload) || (Array.isArray(payload) && payload.length > 0 && (isJSONRPCRequests(payload) || isJSONRPCResponses(payload)));
-    if (!known) return conn.send(errorResponse(JSONRPC_CODES.INVALID_REQUEST, 'Invalid Request: not a JSON-RPC 2.0 request'));
-    await conn.peer.receiveAndSend(payload, conn, undefined).catch((err: unknown) => this.log.debug({ err }, 'RPC message not handled'));
+    const message = readMessage(payload);
+    if (!message.batch) {
+      const answer = await this.answer(conn, message.part);
+      if (answer !== null) conn.send(answer);
+      return;
+    }
+    // A batch is answered with one array of every answer, and not at all when it held only notifications (§6).
+    // Each answer counts as unread from the moment it is ready, so a batch of large answers cannot pile up.
+    const held = await Promise.all(message.parts.map(async (p) => {
+      const answer = await this.answer(conn, p);
+      return answer === null ? null : conn.hold(answer);
+    }));
+    conn.sendHeld(held.filter((t) => t !== null));
+  }
+
+  /** The answer to one part of a message; null for a notification. */
+  private async answer(conn: Connection, part: Part): Promise<JSONRPCResponse | null> {
+    if ('answer' in part) return part.answer;
+    const { request } = part;
+    if (!conn.begin()) {
+      if (request.id === undefined) return null;
+      const why = `more than ${MAX_PENDING_CALLS} calls are in flight on this connection: wait for answers before sending more`;
+      return errorResponse(request.id, RPC_CODES.LIMIT_EXCEEDED, why, { code: 'LIMIT_EXCEEDED' });
+    }
+    try {
+      return await this.jsonrpc.receive(request, conn);
+    } finally {
+      conn.end();
+    }
   }
 
   /** Listens on `socketPath` with mode 0600 inside a 0700 folder (the caller has cleared any stale socket). */
@@ -173,6 +147,8 @@ export class RpcServer {
 
   /** Stops accepting, closes every client (answers already sent still arrive) and removes the socket file. */
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.broadcast.close();
     const closing = [...this.connections].map((c) => new Promise((r) => (c.ws.once('close', r), c.ws.close(1001, 'kportd stopping'))));
     const closed = new Promise((r) => this.http.close(r));
     // Give clients a moment to complete the close handshake, so a response in flight is not cut off.

@@ -1,6 +1,10 @@
-/** A session declared with `enabled: false`: listed (so it is visible) but never started. */
+/**
+ * A session that is listed (so it is visible) but never started: declared with `enabled: false`, or added with
+ * kportctl and displaced by kport.yaml (it clashes with the file: its error says where).
+ */
 import type { Logger } from 'pino';
 import type { SessionSpec } from '../../config/types.js';
+import type { KportError } from '../api/errors.js';
 import type { SessionSource } from '../api/session.js';
 import { SessionCore } from './core.js';
 import type { Session } from './session.js';
@@ -9,12 +13,19 @@ import type { Session } from './session.js';
 export class DisabledSession implements Session {
   readonly core: SessionCore;
 
-  constructor(spec: SessionSpec, source: SessionSource, log: Logger) {
+  constructor(
+    spec: SessionSpec,
+    source: SessionSource,
+    log: Logger,
+    private readonly conflict: KportError | null,
+  ) {
     this.core = new SessionCore(spec, source, log);
   }
 
   async start(): Promise<void> {
-    this.core.transition('stopped', 'disabled (enabled: false)');
+    if (this.conflict === null) return this.core.transition('stopped', 'disabled (enabled: false)');
+    this.core.recordError(this.conflict);
+    this.core.transition('stopped', `not started: ${this.conflict.message}`);
   }
 
   async stop(): Promise<void> {}

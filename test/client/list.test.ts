@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { SessionStatus } from '../../daemon/api/session.js';
-import { FakeDaemon, forwardSpec, proxySpec, sessionStatus } from './fake-daemon.js';
+import { daemonStatus, FakeDaemon, forwardSpec, proxySpec, sessionStatus } from './fake-daemon.js';
 import { env, kportctl } from './kportctl.js';
 
 const LONG = 'a-rather-long-session-name-that-goes-on-and-on-0123456789';
@@ -84,6 +84,29 @@ describe('kportctl list', { concurrency: true }, () => {
     } finally {
       await empty.close();
     }
+  });
+
+  test('a missing or empty kport.yaml is said in one line under the table; --json stays the sessions alone', async () => {
+    const cases = [
+      { blank: 'missing', ok: false, says: /^kport\.yaml is missing: the sessions it declared keep running \(kportctl status\)$/ },
+      { blank: 'empty', ok: false, says: /^kport\.yaml is empty: the sessions it declared keep running \(kportctl status\)$/ },
+      { blank: 'missing', ok: true, says: /^kport\.yaml is missing: only sessions added with kportctl run$/ },
+    ] as const;
+    for (const { blank, ok, says } of cases) {
+      const config = { file: '/home/u/kport.yaml', loadedAt: new Date().toISOString(), ok, blank, errors: [], warnings: [] };
+      const held = await FakeDaemon.start({ 'daemon.status': () => daemonStatus('/k.sock', { config }) }, sessions().slice(0, 1));
+      try {
+        const r = await kportctl(['list'], env(held.socket));
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /^web +ready/m);
+        assert.match(r.stderr.trimEnd(), says);
+        assert.equal(JSON.parse((await kportctl(['list', '--json'], env(held.socket))).stdout).length, 1);
+      } finally {
+        await held.close();
+      }
+    }
+    const r = await kportctl(['list'], env(fake.socket));
+    assert.equal(r.stderr, '');
   });
 
   test('bad combinations are usage errors', async () => {

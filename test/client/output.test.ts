@@ -237,7 +237,7 @@ describe('reports', () => {
 
   test('status with a bad config: every issue, and that running sessions come from the last good load', () => {
     const issue = { severity: 'error' as const, file: '/k.yaml', line: 3, col: 9, path: 'forwards[0].ports[0]', message: '"x" is not a port or port name' };
-    const s = daemonStatus('/k.sock', { config: { file: '/k.yaml', loadedAt: new Date().toISOString(), ok: false, errors: [issue], warnings: [] } });
+    const s = daemonStatus('/k.sock', { config: { file: '/k.yaml', loadedAt: new Date().toISOString(), ok: false, blank: null, errors: [issue], warnings: [] } });
     const lines = statusLines(s, plain);
     assert.match(lines[3]!, /failed: running sessions come from the last good load/);
     assert.equal(lines[4], '          /k.yaml:3:9: forwards[0].ports[0]: "x" is not a port or port name');

@@ -113,3 +113,27 @@ test('files that cannot be read', SAFETY_NET, async () => {
     assert.deepEqual(errorsOf(await loadConfigFile(fifo, box.env())), [`${fifo}: cannot read: not a regular file`]);
   }
 });
+
+test('an alias with no anchor before it is placed, not taken for an alias bomb', SAFETY_NET, async () => {
+  assert.deepEqual(errorsOf(await loadConfigText('forwards: *f\nproxies: &f []\n', 'k.yaml', box.env())), [
+    'k.yaml:1:11: alias *f has no anchor &f before it',
+  ]);
+  assert.deepEqual(errorsOf(await loadConfigText('forwards:\n  - <<: [*base]\n', 'k.yaml', box.env())), [
+    'k.yaml:2:10: alias *base has no anchor &base before it',
+  ]);
+});
+
+test('a merge key whose source is not a mapping is placed where the merge is written', SAFETY_NET, async () => {
+  const list = 'ports: &a ["8080:80"]\nforwards:\n  - name: web\n    <<: *a\n';
+  assert.deepEqual(errorsOf(await loadConfigText(list, 'k.yaml', box.env())), [
+    'k.yaml:4:9: a merge (<<) needs a mapping, or a list of mappings: *a is a list of strings',
+  ]);
+  const inList = 'a: &a {name: web}\nb: &b 5\nforwards:\n  - <<: [*a, *b]\n';
+  assert.deepEqual(errorsOf(await loadConfigText(inList, 'k.yaml', box.env())), [
+    'k.yaml:4:14: a merge (<<) needs a mapping, or a list of mappings: *b is a number',
+  ]);
+  const inline = 'forwards:\n  - <<: [[1, 2]]\n';
+  assert.deepEqual(errorsOf(await loadConfigText(inline, 'k.yaml', box.env())), [
+    'k.yaml:2:10: a merge (<<) needs a mapping, or a list of mappings: this is a list',
+  ]);
+});

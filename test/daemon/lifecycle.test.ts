@@ -1,10 +1,11 @@
 /** kportd end to end: a real daemon process driven only through kportctl and its socket. */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { SimCluster } from '../cluster/cluster.js';
 import { KportdHarness } from '../helpers/daemon.js';
-import { echo, httpGet, open } from '../helpers/forward.js';
+import { echo, exchange, httpGet, open } from '../helpers/forward.js';
+import { RawRpc } from '../helpers/raw-rpc.js';
 import { waitUntil } from '../helpers/wait.js';
 
 describe('kportd and kportctl', () => {
@@ -74,11 +75,7 @@ describe('kportd and kportctl', () => {
     await k.ok('wait', 'db');
     const dbPort = Number((await k.ok('port', 'db')).trim());
     const conn = await open(dbPort);
-    const roundTrip = (text: string) =>
-      new Promise<string>((resolve) => {
-        conn.once('data', (d: Buffer) => resolve(d.toString()));
-        conn.write(text);
-      });
+    const roundTrip = (text: string) => exchange(conn, text);
     assert.equal(await roundTrip('before the edit'), 'before the edit');
     const before = JSON.parse(await k.ok('status', '--json')) as { config: { loadedAt: string } };
     k.writeConfig(`kubeconfig: ${cluster.kubeconfigPath}\nforwards:\n  - name: db\n    target: sts/db\n    ports: [":5432"]\n  - name: web2\n    target: svc/web\n    ports: [":80"]\n`);
@@ -106,6 +103,30 @@ describe('kportd and kportctl', () => {
     assert.doesNotMatch(await k.ok('list'), /web2/);
   });
 
+  test('a deleted or emptied kport.yaml keeps its sessions and their connections; forwards: [] stops them', async () => {
+    const declared = `kubeconfig: ${cluster.kubeconfigPath}\nforwards:\n  - name: db\n    target: sts/db\n    ports: [":5432"]\n`;
+    await k.ok('wait', 'db');
+    const conn = await open(Number((await k.ok('port', 'db')).trim()));
+    const status = async () => (JSON.parse(await k.ok('status', '--json')) as { config: { blank: string | null } }).config;
+    try {
+      for (const [blank, change] of [['missing', () => rmSync(k.config)], ['empty', () => k.writeConfig('')]] as const) {
+        change();
+        await waitUntil(async () => (await status()).blank === blank, `kport.yaml ${blank} to be noticed`, 10_000, 50);
+        assert.equal(await exchange(conn, `still flowing (${blank})`), `still flowing (${blank})`);
+        const listed = await k.ctl('list');
+        assert.match(listed.stdout, /^db\s+ready/m);
+        assert.match(listed.stderr, new RegExp(`kport\\.yaml is ${blank}: the sessions it declared keep running`));
+        assert.match((await k.ctl('status')).stdout, new RegExp(`kport\\.yaml is ${blank}: keeping the sessions of its last good load`));
+      }
+      k.writeConfig(`kubeconfig: ${cluster.kubeconfigPath}\nforwards: []\n`);
+      await waitUntil(async () => !(await k.ok('list', '--json')).includes('"db"'), 'forwards: [] to stop db', 10_000, 50);
+    } finally {
+      conn.destroy();
+      k.writeConfig(declared);
+      await k.ok('reload');
+    }
+  });
+
   test('kportd check validates the same file without starting anything', async () => {
     const { execFileSync } = await import('node:child_process');
     const { KPORTD } = await import('../helpers/daemon.js');
@@ -122,20 +143,15 @@ describe('kportd and kportctl', () => {
   });
 
   test('garbage on the socket gets JSON-RPC errors and the daemon carries on', async () => {
-    const { WebSocket } = await import('ws');
-    const ws = new WebSocket(`ws+unix://${k.socket}:/rpc`);
-    await new Promise((r) => ws.once('open', r));
-    const answers: { error?: { code: number } }[] = [];
-    ws.on('message', (d: Buffer) => answers.push(JSON.parse(d.toString())));
-    const send = (text: string) => ws.send(text);
-    send('{oops');
-    send('{"hello":"world"}');
-    send('{"jsonrpc":"2.0","id":1,"method":"no.such.method"}');
-    send('{"jsonrpc":"2.0","id":2,"method":"session.get","params":{"name":42}}');
-    send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'session.list', params: { pad: 'x'.repeat(1_100_000) } }));
-    await waitUntil(() => answers.length === 5, 'five answers');
+    const rpc = await RawRpc.open(k.socket);
+    rpc.send('{oops');
+    rpc.send('{"hello":"world"}');
+    rpc.send('{"jsonrpc":"2.0","id":1,"method":"no.such.method"}');
+    rpc.send('{"jsonrpc":"2.0","id":2,"method":"session.get","params":{"name":42}}');
+    rpc.send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'session.list', params: { pad: 'x'.repeat(1_100_000) } }));
+    const answers = (await rpc.take(5)) as { error?: { code: number } }[];
     assert.deepEqual(answers.map((a) => a.error?.code).sort(), [-32700, -32602, -32601, -32600, -32600].sort());
-    ws.close();
+    await rpc.close();
     assert.match(await k.ok('list'), /^db\s/m);
   });
 });

@@ -131,6 +131,14 @@ export async function echoChecksum(port: number, payload: Buffer): Promise<{ sen
   return { sent: createHash('sha256').update(payload).digest('hex'), received: hash.digest('hex') };
 }
 
+/** Writes `text` on an open connection to an echo forward and resolves with the next data that comes back. */
+export function exchange(socket: Socket, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    socket.once('data', (d: Buffer) => resolve(d.toString()));
+    socket.write(text);
+  });
+}
+
 /** Round-trips a short string through an echo forward. */
 export async function echo(port: number, text: string): Promise<string> {
   const socket = await open(port);

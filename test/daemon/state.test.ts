@@ -1,0 +1,88 @@
+/**
+ * sessions.json: every entry is checked by kport.yaml's schema; what fails is moved aside into a file named in a
+ * warning and the rest load. Nothing the user added is dropped silently. The last test runs a real kportd on it.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { ConfigEnv } from '../../config/types.js';
+import { SessionStore } from '../../daemon/state.js';
+import { KportdHarness } from '../helpers/daemon.js';
+import { capturingLogger } from '../helpers/log.js';
+import { forwardSpec, proxySpec } from '../helpers/specs.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kport-state-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const env: ConfigEnv = { env: {}, home: join(dir, 'home'), cwd: dir };
+
+const good = [
+  forwardSpec('web'),
+  forwardSpec('api', { target: { kind: 'selector', labels: { app: 'api' } }, ports: [{ local: 0, remote: 'http', spec: ':http' }], connectTimeoutMs: 1_500 }),
+  proxySpec('k8s'),
+  proxySpec('sock', { port: 0, addresses: [], unixSocket: join(dir, 'p.sock'), www: dir, disableFilter: true }),
+];
+
+/** Shapes that once stopped kportd from starting, or loaded wrong. */
+const bad: Array<[string, unknown]> = [
+  ['only kind, name and enabled', { kind: 'forward', name: 'x', enabled: true }],
+  ['target: null', { ...forwardSpec('t'), target: null }],
+  ['ports a string', { ...forwardSpec('p'), ports: '8080:80' }],
+  ['addresses a number', { ...forwardSpec('a'), addresses: 5 }],
+  ['an unknown kind', { kind: 'gateway', name: 'g' }],
+  ['not a mapping', 'web'],
+  ['a bad port spec', { ...forwardSpec('b'), ports: [{ local: 1, remote: 'x!', spec: '1:x!' }] }],
+  ['an unknown key', { ...forwardSpec('u'), colour: 'red' }],
+  ['the same name as an earlier entry', forwardSpec('web', { ports: [{ local: 9090, remote: 80, spec: '9090:80' }] })],
+];
+
+function storeWith(name: string, sessions: unknown[]) {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify({ version: 1, sessions }));
+  const { log, lines } = capturingLogger();
+  return { file, store: new SessionStore(file, log), lines };
+}
+
+test('every valid entry comes back as it was stored', () => {
+  const { store } = storeWith('good.json', good);
+  assert.deepEqual(store.load(env), good);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('good.json.')), []);
+});
+
+test('what kport.yaml would take is taken: a proxy with only kind and name gets its defaults', () => {
+  const { store } = storeWith('minimal.json', [{ kind: 'proxy', name: 'q' }]);
+  assert.deepEqual(store.load(env), [proxySpec('q', { context: null })]);
+});
+
+test('invalid entries and later duplicates are moved aside, named in a warning; the rest load', () => {
+  const { file, store, lines } = storeWith('mixed.json', [...good, ...bad.map(([, entry]) => entry)]);
+  assert.deepEqual(store.load(env), good);
+  const aside = readdirSync(dir).filter((f) => f.startsWith('mixed.json.rejected-'));
+  assert.equal(aside.length, 1);
+  const rejected = JSON.parse(readFileSync(join(dir, aside[0]!), 'utf8')) as { version: number; sessions: unknown[]; errors: string[][] };
+  assert.equal(rejected.version, 1);
+  assert.deepEqual(rejected.sessions, bad.map(([, entry]) => entry));
+  for (const [i, [what]] of bad.entries()) assert.ok(rejected.errors[i]!.length > 0, `no reason given for ${what}`);
+  assert.match(rejected.errors.at(-1)![0]!, /"web" is already used by sessions\[0\]/);
+  const warning = lines.map((l) => JSON.parse(l) as { level: number; msg: string; movedTo?: string }).find((l) => l.level === 40);
+  assert.equal(warning?.movedTo, join(dir, aside[0]!));
+  assert.match(warning!.msg, /9 of 13 runtime sessions are invalid/);
+  // What is left on disk is what loaded, so the next start does not reject them again.
+  assert.deepEqual((JSON.parse(readFileSync(file, 'utf8')) as { sessions: unknown[] }).sessions, good);
+});
+
+test('kportd starts on a sessions.json of invalid entries and runs the valid ones', async () => {
+  const k = new KportdHarness();
+  try {
+    mkdirSync(k.stateDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(k.stateDir, 'sessions.json'), JSON.stringify({ version: 1, sessions: [{ kind: 'forward', name: 'x', enabled: true }, { ...forwardSpec('t'), target: null }, forwardSpec('kept', { ports: [{ local: 0, remote: 80, spec: ':80' }] })] }));
+    await k.start();
+    assert.deepEqual((JSON.parse(await k.ok('list', '--json')) as { name: string }[]).map((s) => s.name), ['kept']);
+    assert.match(k.output, /2 of 3 runtime sessions are invalid/);
+    assert.ok(readdirSync(k.stateDir).some((f) => f.startsWith('sessions.json.rejected-')));
+    assert.doesNotMatch(k.output, /uncaught exception|TypeError/);
+  } finally {
+    await k.cleanup();
+  }
+});
