@@ -1,0 +1,119 @@
+/**
+ * The client session against a scripted peer (a socket pair in memory): frames the server may send,
+ * well-formed or not, end in a clear error on the streams they touch, never in a crash.
+ */
+import assert from 'node:assert/strict';
+import { Duplex, PassThrough } from 'node:stream';
+import { describe, test } from 'node:test';
+import { KportError } from '../../daemon/api/errors.js';
+import { dataHeader, goAway, ping, rstStream, synReply } from '../../daemon/kube/transport/spdy/framer.js';
+import { HeaderEncoder } from '../../daemon/kube/transport/spdy/headers.js';
+import { PortForwardStream } from '../../daemon/kube/transport/spdy/portforward.js';
+import { SpdySession } from '../../daemon/kube/transport/spdy/session.js';
+
+/** A session whose socket is in memory: `peer` writes what the server would send. */
+function scripted(): { session: SpdySession; peer: { send(b: Buffer): void; sent: Buffer[] } } {
+  const fromServer = new PassThrough();
+  const sent: Buffer[] = [];
+  const socket = Duplex.from({ readable: fromServer, writable: new PassThrough().on('data', (c: Buffer) => sent.push(c)) });
+  const session = new SpdySession(socket, 'pod test');
+  return { session, peer: { send: (b) => fromServer.write(b), sent } };
+}
+
+/** Resolves with how a stream ended: 'end', or the error. */
+function outcome(s: PortForwardStream): Promise<string | KportError> {
+  return new Promise((resolve) => {
+    s.on('error', (err) => resolve(err as KportError));
+    s.on('end', () => resolve('end'));
+    s.resume();
+  });
+}
+
+describe('SPDY client session', () => {
+  const enc = new HeaderEncoder();
+
+  test('data, FIN on both streams: the connection ends cleanly', async () => {
+    const { session, peer } = scripted();
+    const s = new PortForwardStream(session, 80, 0); // error stream 1, data stream 3
+    const chunks: Buffer[] = [];
+    s.on('data', (c: Buffer) => chunks.push(c));
+    const done = outcome(s);
+    peer.send(Buffer.concat([synReply(1, enc.encode({})), synReply(3, enc.encode({})), dataHeader(3, 5), Buffer.from('hello'), dataHeader(1, 0, true), dataHeader(3, 0, true)]));
+    assert.equal(await done, 'end');
+    assert.equal(Buffer.concat(chunks).toString(), 'hello');
+    session.destroy(new KportError('SHUTTING_DOWN', 'test over'));
+  });
+
+  test('error-stream text (plain, or the kubelet’s JSON) becomes the connection’s error', async () => {
+    for (const text of ['error forwarding port 80 to pod x, uid : connection refused', '{"closeConnection":true,"message":"error forwarding port 80 to pod x, uid : connection refused"}']) {
+      const { session, peer } = scripted();
+      const s = new PortForwardStream(session, 80, 0);
+      const done = outcome(s);
+      peer.send(Buffer.concat([dataHeader(1, Buffer.byteLength(text)), Buffer.from(text), dataHeader(1, 0, true), dataHeader(3, 0, true)]));
+      const err = await done;
+      assert.ok(err instanceof KportError);
+      assert.equal(err.message, 'error forwarding port 80 to pod x, uid : connection refused');
+      session.destroy(new KportError('SHUTTING_DOWN', 'test over'));
+    }
+  });
+
+  test('RST_STREAM from the server ends that connection with a clear error, not the session', async () => {
+    const { session, peer } = scripted();
+    const a = new PortForwardStream(session, 80, 0);
+    const b = new PortForwardStream(session, 80, 1);
+    const doneA = outcome(a);
+    peer.send(rstStream(3, 1));
+    const err = await doneA;
+    assert.ok(err instanceof KportError && /reset the stream \(PROTOCOL_ERROR\)/.test(err.message), String(err));
+    assert.equal(b.destroyed, false);
+    assert.equal(session.draining, false);
+    const doneB = outcome(b);
+    session.destroy(new KportError('SHUTTING_DOWN', 'test over'));
+    assert.equal(((await doneB) as KportError).code, 'SHUTTING_DOWN');
+  });
+
+  const broken: [string, Buffer][] = [
+    ['a corrupt header block', Buffer.concat([Buffer.from([0x80, 3, 0, 2, 0, 0, 0, 12, 0, 0, 0, 3]), Buffer.from('notzlib!')])],
+    ['a frame of another SPDY version', Buffer.from([0x80, 2, 0, 6, 0, 0, 0, 4, 0, 0, 0, 1])],
+    ['a PING of the wrong length', Buffer.from([0x80, 3, 0, 6, 0, 0, 0, 2, 0, 1])],
+    ['a 16 MB control frame', Buffer.from([0x80, 3, 0, 8, 0, 0xff, 0xff, 0xff])],
+  ];
+  for (const [what, bytes] of broken) {
+    test(`${what}: every stream ends with STREAM_ERROR naming the protocol break, and the session closes`, async () => {
+      const { session, peer } = scripted();
+      const s = new PortForwardStream(session, 80, 0);
+      const done = outcome(s);
+      const closed = new Promise((r) => session.once('close', r));
+      peer.send(bytes);
+      const err = await done;
+      assert.ok(err instanceof KportError && err.code === 'STREAM_ERROR' && /broke the protocol/.test(err.message), String(err));
+      assert.ok(((await closed) as KportError).message.includes('broke the protocol'));
+      assert.equal(session.accepts(2), false);
+    });
+  }
+
+  test('server PINGs are echoed; unknown control frames and WINDOW_UPDATE are ignored', async () => {
+    const { session, peer } = scripted();
+    peer.send(Buffer.concat([Buffer.from([0x80, 3, 0, 0x42, 0, 0, 0, 0]), Buffer.from([0x80, 3, 0, 9, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 1, 0]), ping(2)]));
+    const deadline = Date.now() + 5_000;
+    while (!Buffer.concat(peer.sent).includes(ping(2)) && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    assert.ok(Buffer.concat(peer.sent).includes(ping(2)), 'the ping was echoed');
+    assert.equal(session.accepts(2), true);
+    session.destroy(new KportError('SHUTTING_DOWN', 'test over'));
+  });
+
+  test('GOAWAY: no new streams; streams the server never took fail as refused, the rest finish', async () => {
+    const { session, peer } = scripted();
+    const kept = new PortForwardStream(session, 80, 0); // streams 1, 3
+    const dropped = new PortForwardStream(session, 80, 1); // streams 5, 7
+    const droppedDone = outcome(dropped);
+    const keptDone = outcome(kept);
+    peer.send(goAway(3, 0));
+    const err = await droppedDone;
+    assert.ok(err instanceof KportError && err.code === 'STREAM_REFUSED', String(err));
+    assert.equal(session.accepts(2), false);
+    peer.send(Buffer.concat([dataHeader(1, 0, true), dataHeader(3, 0, true)]));
+    kept.end();
+    assert.equal(await keptDone, 'end');
+  });
+});
