@@ -46,6 +46,12 @@ interface Connection {
 
 /** Held connections beyond this many are refused rather than queued. */
 const MAX_HELD = 1024;
+/**
+ * Dials are retried only while connections wait for them, so the retry delay is kept short: a
+ * cluster that works again (port-forward no longer refused) serves them within this long. Signals
+ * that it works again (the API server back, a new ready pod, a stream that opened) retry at once.
+ */
+const DIAL_RETRY_MAX_MS = 800;
 
 const WORKLOAD_PATHS: Record<string, string> = { deployment: 'deployments', statefulset: 'statefulsets', replicaset: 'replicasets' };
 
@@ -70,7 +76,9 @@ export class ForwardSession implements Session {
   private readonly live = new Set<Connection>();
   /** The target has existed at some point: its absence is churn, not a typo. */
   private seenTarget = false;
-  private readonly backoff = new Backoff();
+  private readonly backoff = new Backoff({ maxMs: DIAL_RETRY_MAX_MS });
+  /** The cache last said the API server was unreachable (or not synced yet). */
+  private cacheWasDown = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private slowTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -114,6 +122,7 @@ export class ForwardSession implements Session {
         this.dialer = this.deps.dialer ? this.deps.dialer(client, this.spec) : makeDialer(client, this.spec.transport, this.deps.dialerOptions);
         this.cache = this.deps.caches.acquire(client, this.spec.namespace);
         this.cache.on('change', this.onCacheChange);
+        client.reachability.on('back', this.onApiBack);
       }
     } catch (err) {
       return this.failSlowly(toKportError(err));
@@ -187,9 +196,19 @@ export class ForwardSession implements Session {
     }, delay);
   }
 
+  /** A sign the cluster is usable again: the pending retry is not waited out, and the backoff starts over. */
+  private cancelRetry(): boolean {
+    if (!this.retryTimer) return false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.backoff.reset();
+    return true;
+  }
+
   // ---- the cluster view ---------------------------------------------------------------------------
 
   private readonly onCacheChange = (): void => this.evaluate();
+  private readonly onApiBack = (): void => void (this.cancelRetry() && this.evaluate());
 
   private view(): TargetView {
     const cache = this.cache!;
@@ -208,6 +227,7 @@ export class ForwardSession implements Session {
     const problem = cache.problem;
     if (problem && !isRetryable(problem.code)) return this.refuse(problem);
     if (problem || !cache.synced) {
+      this.cacheWasDown = true;
       if (problem && this.core.state !== 'waiting') this.core.recordError(problem);
       return this.core.transition('waiting', problem ? `API server unreachable: ${problem.message}` : 'connecting to the API server');
     }
@@ -219,6 +239,10 @@ export class ForwardSession implements Session {
     }
     const found = candidates(this.spec.target, this.view(), this.workloadSelector);
     const names = found.ok ? found.pods.map((p) => p.metadata.name) : [];
+    // The API server is back, or a pod is newly ready: whatever a pending retry waits for may be over.
+    const fresh = this.cacheWasDown || names.some((n) => !this.ready.some((p) => p.metadata.name === n));
+    this.cacheWasDown = false;
+    if (fresh) this.cancelRetry();
     this.failOver(names);
     this.ready = found.ok ? found.pods : [];
     this.core.setPods(names);
@@ -296,6 +320,7 @@ export class ForwardSession implements Session {
       if (conn.closed || this.stopped) return;
       const e = toKportError(err);
       this.core.recordError(e);
+      if (e.code === 'API_UNREACHABLE') this.client?.reachability.lost();
       // A pod that vanished or stopped running since the last watch event is churn: retry elsewhere.
       if (!isRetryable(e.code) && e.code !== 'TARGET_NOT_FOUND') {
         this.close(conn, null);
@@ -307,6 +332,8 @@ export class ForwardSession implements Session {
     if (conn.closed || this.stopped) return void stream.destroy();
     clearTimeout(conn.timer);
     this.backoff.reset();
+    // A stream opened: connections held for a retry need not wait for it.
+    if (this.cancelRetry()) this.evaluate();
     this.core.setTransport(this.dialer!.transport);
     const counters = this.core.counters;
     conn.pipe = pipe(conn.socket, stream, { onBytesIn: (n) => (counters.bytesIn += n), onBytesOut: (n) => (counters.bytesOut += n) });
@@ -339,6 +366,7 @@ export class ForwardSession implements Session {
       this.close(c, null);
     }
     this.dialer?.close();
+    this.client?.reachability.off('back', this.onApiBack);
     if (this.cache) {
       this.cache.off('change', this.onCacheChange);
       this.deps.caches.release(this.cache);

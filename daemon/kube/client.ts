@@ -11,6 +11,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { CredentialSource } from './credentials.js';
 import { networkError, statusError } from './errors.js';
 import type { ContextConfig } from './kubeconfig.js';
+import { Reachability } from './reachability.js';
 import type { TransportPreference } from './transport/types.js';
 
 /** How to set up TLS to the API server: one SecureContext per set of TLS material. */
@@ -59,6 +60,8 @@ export class KubeClient {
   private cachedAt = 0;
   /** The port-forward transport that last worked against this cluster (the fallback's memory). */
   readonly transportPreference: TransportPreference = { transport: null, since: 0 };
+  /** Probes the API server while it is unreachable and says when it is back. */
+  readonly reachability = new Reachability((timeoutMs) => this.request('/version', { timeoutMs }));
 
   /**
    * `reread` loads the context afresh from the kubeconfig files: after a 401 the user's entry may have
@@ -173,8 +176,9 @@ export class KubeClient {
     }
   }
 
-  /** Closes pooled connections. */
+  /** Closes pooled connections and stops probing. */
   close(): void {
+    this.reachability.stop();
     this.agent?.destroy();
     this.agent = null;
   }

@@ -110,9 +110,28 @@ export class Reflector<T extends Reflectable> extends EventEmitter {
         const e = toKportError(err, 'API_ERROR');
         this.log.debug({ path: this.path, code: e.code, err: e.message }, 'list/watch failed; retrying');
         this.setHealth(false, e);
-        await sleep(this.backoff.next(), undefined, { signal }).catch(() => {});
+        if (e.code === 'API_UNREACHABLE') this.client.reachability.lost();
+        await this.pause(this.backoff.next());
       }
     }
+  }
+
+  /** Waits `ms`, or less: the API server answering a probe ends the wait at once (and the backoff starts over). */
+  private pause(ms: number): Promise<void> {
+    const reach = this.client.reachability;
+    const signal = this.abort.signal;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        reach.off('back', back);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const back = () => (this.backoff.reset(), done());
+      const timer = setTimeout(done, ms);
+      reach.once('back', back);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   private async list(signal: AbortSignal): Promise<void> {
@@ -126,6 +145,7 @@ export class Reflector<T extends Reflectable> extends EventEmitter {
     }
     this.resourceVersion = list.metadata.resourceVersion;
     this.backoff.reset();
+    this.client.reachability.found();
     this.setHealth(true, null);
     if (!this.isSynced) {
       this.isSynced = true;
