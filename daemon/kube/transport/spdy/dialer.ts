@@ -36,11 +36,6 @@ export class SpdyDialer implements PodDialer {
     return new PortForwardStream(session, target.port, this.nextRequestId++);
   }
 
-  /** Open sessions to one pod (for tests and `list`). */
-  sessionsTo(target: Pick<PodPort, 'namespace' | 'pod'>): readonly SpdySession[] {
-    return this.sessions.get(keyOf(target)) ?? [];
-  }
-
   forget(target: Pick<PodPort, 'namespace' | 'pod'>): void {
     for (const s of this.sessions.get(keyOf(target)) ?? []) s.close();
     this.sessions.delete(keyOf(target));

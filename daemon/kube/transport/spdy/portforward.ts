@@ -11,7 +11,7 @@ import type { SpdySession } from './session.js';
 import type { SpdyStream } from './stream.js';
 
 /** Buffered unread bytes per connection before kport stops reading the shared session. */
-export const STREAM_BUFFER_MAX = 1 << 20;
+const STREAM_BUFFER_MAX = 1 << 20;
 /** The error stream carries one short message; more than this is cut. */
 const MAX_ERROR_TEXT = 16 * 1024;
 

@@ -8,9 +8,9 @@ import { KportError } from '../../../api/errors.js';
 import { ChannelProtocolError, ChannelReader, dataChannel, encodeFrame } from './channel.js';
 
 /** Above this many bytes queued on the WebSocket, writes wait for it to drain. */
-export const HIGH_WATER = 1 << 20;
+const HIGH_WATER = 1 << 20;
 /** How long after the local side ended, since the last byte from the pod, the stream is closed. */
-export const DRAIN_MS = 2_000;
+const DRAIN_MS = 2_000;
 
 /** One v4 port-forward WebSocket (arriving paused) for `port`, as a Duplex. */
 export class ChannelStream extends Duplex {
