@@ -68,6 +68,7 @@ export class SimCluster {
     refuseSpdy: false,
     refuseTunnel: false,
     swallowPings: false,
+    refuseAccessReviews: false,
   };
   readonly store: ObjectStore;
   private readonly runtime: PodRuntime;
