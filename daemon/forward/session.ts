@@ -11,6 +11,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { NamespaceCaches } from '../kube/caches.js';
 import { makeDialer, type DialerOptions } from '../kube/transport/select.js';
 import type { PodDialer } from '../kube/transport/types.js';
+import type { PortForwardVerb } from '../kube/access.js';
 import { ApiStatusError } from '../kube/errors.js';
 import type { NamespaceCache } from '../kube/namespace-cache.js';
 import type { LabelSelector, Pod, Workload } from '../kube/objects.js';
@@ -79,6 +80,8 @@ export class ForwardSession implements Session {
   private readonly backoff = new Backoff({ maxMs: DIAL_RETRY_MAX_MS });
   /** The cache last said the API server was unreachable (or not synced yet). */
   private cacheWasDown = false;
+  /** Whether the user may port-forward here: unknown until asked, then the answer. */
+  private access: 'unknown' | 'asking' | 'allowed' | KportError = 'unknown';
   private retryTimer: NodeJS.Timeout | null = null;
   private slowTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -132,6 +135,8 @@ export class ForwardSession implements Session {
 
   private failSlowly(err: KportError): void {
     this.refuse(err);
+    // The retry asks again: RBAC may have been fixed meanwhile.
+    if (err.code === 'FORBIDDEN' || err.code === 'UNAUTHORIZED') this.forgetAccess();
     if (this.slowTimer) clearTimeout(this.slowTimer);
     this.slowTimer = setTimeout(() => {
       this.slowTimer = null;
@@ -251,10 +256,58 @@ export class ForwardSession implements Session {
       return this.core.transition('waiting', found.error.message);
     }
     this.seenTarget = true;
+    // Ready means usable: every port resolves, and the user may port-forward.
+    const port = this.unresolvedPort(found.pods);
+    if (port) return this.refuse(port);
+    if (this.access === 'unknown') return this.askAccess();
+    if (this.access === 'asking') return;
+    if (this.access !== 'allowed') return this.failSlowly(this.access);
     if (this.retryTimer) return; // a backoff retry is pending; it re-evaluates when due
     const target = describeTarget(this.spec.target);
     this.core.transition('ready', names.length === 1 ? `forwarding to pod ${names[0]} (${target})` : `forwarding to ${names.length} pods of ${target}`);
     for (const c of this.held.splice(0)) void this.dispatch(c);
+  }
+
+  /** PORT_NOT_FOUND when a mapping's remote port resolves on none of the ready pods (kubectl refuses these at once). */
+  private unresolvedPort(pods: readonly Pod[]): KportError | null {
+    const services = { service: (name: string) => this.cache!.services.get(name) };
+    for (const m of this.spec.ports) {
+      const tries = pods.map((pod) => remotePort(this.spec.target, m.remote, pod, services));
+      const missing = tries.find((p): p is KportError => p instanceof KportError && p.code === 'PORT_NOT_FOUND');
+      if (missing && tries.every((p) => p instanceof KportError)) return missing;
+    }
+    return null;
+  }
+
+  /**
+   * Asks the API server (SelfSubjectAccessReview) whether the user may use the verb the transport
+   * needs: SPDY is a POST (`create`), WebSockets are GETs (`get`); auto works with either. A cluster
+   * that will not answer is taken at its first stream's word.
+   */
+  private askAccess(): void {
+    const client = this.client!;
+    const verbs: PortForwardVerb[] = this.spec.transport === 'spdy' ? ['create'] : this.spec.transport === 'auto' ? ['create', 'get'] : ['get'];
+    this.access = 'asking';
+    if (this.core.state === 'starting') this.core.transition('starting', 'checking permission to port-forward');
+    void (async () => {
+      let reason = '';
+      for (const verb of verbs) {
+        const answer = await client.access.mayPortForward(this.spec.namespace, verb);
+        if (answer.allowed !== false) return 'allowed' as const;
+        reason = answer.reason;
+      }
+      const context = client.context;
+      return new KportError('FORBIDDEN', `forbidden: the user of context "${context}" may not ${verbs.join(' or ')} pods/portforward in namespace "${this.spec.namespace}" (SelfSubjectAccessReview${reason ? `: ${reason}` : ''})`);
+    })().then((verdict) => {
+      if (this.stopped || this.access !== 'asking') return;
+      this.access = verdict;
+      this.evaluate();
+    });
+  }
+
+  private forgetAccess(): void {
+    this.access = 'unknown';
+    this.client?.access.forget();
   }
 
   /**
