@@ -22,4 +22,7 @@ export const DEFAULTS = {
     disableFilter: false,
     wwwPrefix: '/static/',
   },
+  metrics: {
+    address: LOOPBACK,
+  },
 } as const;

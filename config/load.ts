@@ -8,7 +8,7 @@ import { error, formatPath, quote, warning, type PathSegment, type Problem } fro
 import { readKubeconfig, type KubeconfigView } from './kubeconfig.js';
 import { expandPath, kubeconfigFromEnv } from './paths.js';
 import { readText } from './read.js';
-import { checkDefaults, defaultsFrom, resolveForward, resolveProxy, type Resolved, type ResolveBase } from './resolve.js';
+import { checkDefaults, defaultsFrom, resolveForward, resolveMetrics, resolveProxy, type Resolved, type ResolveBase } from './resolve.js';
 import {
   fileSchema,
   forwardSchema,
@@ -16,6 +16,7 @@ import {
   type RawDefaults,
   type RawFile,
   type RawForward,
+  type RawMetrics,
   type RawProxy,
 } from './schema.js';
 import { isMapping, KPORT_YAML_LIMITS, parseYaml, type Locate } from './source.js';
@@ -86,6 +87,7 @@ interface Sections {
   defaults: RawDefaults | null | undefined;
   forwards: Array<{ raw: RawForward; at: PathSegment[] }>;
   proxies: Array<{ raw: RawProxy; at: PathSegment[] }>;
+  metrics: RawMetrics | null | undefined;
 }
 
 const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -104,11 +106,14 @@ function salvage(raw: unknown): Sections | null {
       const v = check(item);
       return v.ok ? [{ raw: v.value, at: [section, i] }] : [];
     });
+  const metrics = validate(fileSchema.shape.metrics, raw.metrics);
   return {
     kubeconfig: kubeconfig.value,
     defaults: defaults.value,
     forwards: entries('forwards', (v) => validate(forwardSchema, v)),
     proxies: entries('proxies', (v) => validate(proxySchema, v)),
+    // Its own errors are already reported; a section that passed is still resolved for its warnings.
+    metrics: metrics.ok ? metrics.value : undefined,
   };
 }
 
@@ -120,6 +125,7 @@ function sectionsOf(file: RawFile): Sections {
     defaults: file.defaults,
     forwards: withPaths('forwards', file.forwards),
     proxies: withPaths('proxies', file.proxies),
+    metrics: file.metrics,
   };
 }
 
@@ -205,7 +211,9 @@ async function resolveFile(
   const forwards = resolveAll(sections.forwards, resolveForward);
   const proxies = resolveAll(sections.proxies, resolveProxy);
   problems.push(...clashingBinds(claims));
-  return { state: { file: absolute, kubeconfig: kube.files, defaults, forwards, proxies }, problems, claims };
+  const metrics = resolveMetrics(sections.metrics);
+  problems.push(...metrics.problems);
+  return { state: { file: absolute, kubeconfig: kube.files, defaults, forwards, proxies, metrics: metrics.value }, problems, claims };
 }
 
 /** One problem placed in its file. */

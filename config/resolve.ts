@@ -8,8 +8,8 @@ import { DEFAULTS } from './defaults.js';
 import { didYouMean, error, fail, pass, quote, warning, type Checked, type PathSegment, type Problem } from './issues.js';
 import type { KubeconfigView } from './kubeconfig.js';
 import { expandPath } from './paths.js';
-import type { RawDefaults, RawForward, RawProxy } from './schema.js';
-import type { ConfigDefaults, ConfigEnv, ForwardSpec, ProxySpec } from './types.js';
+import type { RawDefaults, RawForward, RawMetrics, RawProxy } from './schema.js';
+import type { ConfigDefaults, ConfigEnv, ForwardSpec, MetricsSpec, ProxySpec } from './types.js';
 
 /** What every entry resolves against. */
 export interface ResolveBase {
@@ -95,11 +95,23 @@ function resolveAddresses(
   const addresses = written ?? [...base.defaults.addresses];
   const open = addresses.filter((a) => !isLoopback(a));
   if (open.length === 0) return { value: { addresses, exposed: false }, problems: [] };
-  const listed = `${open.map(quote).join(', ')} ${open.length === 1 ? 'exposes' : 'expose'}`;
   const problem = written
-    ? warning([...at, 'address'], `${listed} this ${who.kind} beyond this machine`)
-    : warning([...DEFAULTS_PATH, 'address'], `${listed} ${who.kind} ${quote(who.name)} beyond this machine`);
+    ? exposure([...at, 'address'], open, `this ${who.kind}`)
+    : exposure([...DEFAULTS_PATH, 'address'], open, `${who.kind} ${quote(who.name)}`);
   return { value: { addresses, exposed: true }, problems: [problem] };
+}
+
+/** The warning for `open` (non-loopback addresses) letting the network reach `what`. */
+function exposure(at: PathSegment[], open: string[], what: string): Problem {
+  return warning(at, `${open.map(quote).join(', ')} ${open.length === 1 ? 'exposes' : 'expose'} ${what} beyond this machine`);
+}
+
+/** The metrics section with its default address; absent or empty means no metrics server. */
+export function resolveMetrics(raw: RawMetrics | null | undefined): Resolved<MetricsSpec | null> {
+  if (!raw) return { value: null, problems: [] };
+  const address = raw.address ?? DEFAULTS.metrics.address;
+  const problems = isLoopback(address) ? [] : [exposure(['metrics', 'address'], [address], "kportd's metrics")];
+  return { value: { address, port: raw.port }, problems };
 }
 
 /** An optional path key, expanded; a problem at the key when it cannot be. */

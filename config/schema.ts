@@ -151,6 +151,15 @@ const urlPrefix = (description: string, fallback: string) =>
 
 const path = (description: string) => valid(z.string(), checkPath).meta({ description });
 
+/** A local port number; 0 asks the system for any free port. */
+const localPort = (description: string, fallback?: number) =>
+  valid(z.int(), (n) => checkPortNumber(n, LOCAL_PORT_RANGE, 'port')).meta({
+    description,
+    ...(fallback === undefined ? {} : { default: fallback }),
+    minimum: LOCAL_PORT_RANGE.min,
+    maximum: LOCAL_PORT_RANGE.max,
+  });
+
 const enabled = z.boolean().meta({
   description: 'false declares the session without starting it (kportctl can start it).',
   default: DEFAULTS.enabled,
@@ -203,14 +212,7 @@ export const proxySchema = z
   .strictObject({
     name: sessionName,
     context: context(inherited.context).optional(),
-    port: valid(z.int(), (n) => checkPortNumber(n, LOCAL_PORT_RANGE, 'port'))
-      .meta({
-        description: 'Local port; 0 takes any free port.',
-        default: DEFAULTS.proxy.port,
-        minimum: LOCAL_PORT_RANGE.min,
-        maximum: LOCAL_PORT_RANGE.max,
-      })
-      .optional(),
+    port: localPort('Local port; 0 takes any free port.', DEFAULTS.proxy.port).optional(),
     address: addresses(inherited.address).optional(),
     unixSocket: path('Listen on this Unix socket instead of a TCP port (~ and ${VAR} are expanded).').optional(),
     apiPrefix: urlPrefix('URL prefix under which the API is served.', DEFAULTS.proxy.apiPrefix).optional(),
@@ -253,6 +255,25 @@ export const defaultsSchema = z
   })
   .meta({ description: 'Settings every forward and proxy inherits unless it sets its own.' });
 
+/**
+ * The `metrics:` section as written. One address, not a list like the sessions' binds: one HTTP server is all a
+ * scraper needs. It does not inherit defaults.address: exposing forwards to a network is no reason to expose these.
+ */
+export const metricsSchema = z
+  .strictObject({
+    address: parsed(z.string().meta({ default: DEFAULTS.metrics.address }), parseAddress)
+      .meta({
+        description:
+          'Bind address of the metrics server: an IPv4 or IPv6 literal, or localhost. A non-loopback address exposes the metrics to the network.',
+      })
+      .optional(),
+    port: localPort('Port of the metrics server; 0 takes any free port (kportctl status shows it).'),
+  })
+  .meta({
+    description:
+      'Serve Prometheus metrics (GET /metrics) from kportd. Without this section (or with an empty one) there is no metrics server.',
+  });
+
 /** A whole kport.yaml as written. Empty sections (`forwards:` with nothing under it) are allowed. */
 export const fileSchema = z
   .strictObject({
@@ -262,6 +283,7 @@ export const fileSchema = z
     defaults: defaultsSchema.nullish(),
     forwards: z.array(forwardSchema).nullish(),
     proxies: z.array(proxySchema).nullish(),
+    metrics: metricsSchema.nullish(),
   })
   .meta({
     title: 'kport.yaml',
@@ -274,5 +296,7 @@ export type RawForward = z.output<typeof forwardSchema>;
 export type RawProxy = z.output<typeof proxySchema>;
 /** The defaults section after validation. */
 export type RawDefaults = z.output<typeof defaultsSchema>;
+/** The metrics section after validation. */
+export type RawMetrics = z.output<typeof metricsSchema>;
 /** A whole file after validation. */
 export type RawFile = z.output<typeof fileSchema>;

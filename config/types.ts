@@ -95,6 +95,14 @@ export interface ConfigDefaults {
   transport: TransportChoice;
 }
 
+/** The resolved `metrics:` section: where kportd serves Prometheus metrics (`GET /metrics`). */
+export interface MetricsSpec {
+  /** One IP literal ("localhost" becomes 127.0.0.1). */
+  address: string;
+  /** 0 means any free port. */
+  port: number;
+}
+
 /** Everything kport.yaml declares, fully defaulted. */
 export interface DesiredState {
   /** Absolute path of the file loaded, or null for text loaded from elsewhere. */
@@ -104,6 +112,8 @@ export interface DesiredState {
   defaults: ConfigDefaults;
   forwards: ForwardSpec[];
   proxies: ProxySpec[];
+  /** null when the file has no `metrics:` section (or an empty one): then kportd serves no metrics at all. */
+  metrics: MetricsSpec | null;
 }
 
 /** The parts of the process environment the loader reads, injected so tests never see the real machine. */

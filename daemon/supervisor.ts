@@ -33,6 +33,8 @@ export interface SupervisorDeps {
   configFile: string;
   store: SessionStore;
   createSession: SessionFactory;
+  /** What else follows the file (the metrics server): called with each desired state applied, within its reload. */
+  onApplied?: (state: DesiredState) => Promise<void>;
 }
 
 /** A session the desired state asks for. */
@@ -169,6 +171,7 @@ export class Supervisor extends EventEmitter {
     await Promise.all(toStop.map((s) => this.stopSession(s.name, diff.removed.includes(s))));
     const toStart = [...diff.added, ...diff.changed.map((c) => c.after), ...restart];
     await Promise.all(toStart.map((s) => this.startSession(wanted.get(s.name)!, kubeconfig)));
+    if (loaded.ok) await this.deps.onApplied?.(loaded.state);
     return {
       added: diff.added.map((s) => s.name),
       removed: diff.removed.map((s) => s.name),

@@ -72,6 +72,17 @@ export interface ConfigStatus {
   warnings: ConfigIssue[];
 }
 
+/** The metrics server that kport.yaml's `metrics:` section asks for. */
+export interface MetricsStatus {
+  /** The address and port as configured (port 0: any free one). */
+  address: string;
+  port: number;
+  /** Where GET /metrics answers, with the port bound; null while not serving. */
+  url: string | null;
+  /** Why it is not serving (PORT_IN_USE, BIND_FAILED); the next reload tries again. */
+  error: { code: ErrorCode; message: string } | null;
+}
+
 /** `daemon.status`. */
 export interface DaemonStatus {
   version: string;
@@ -83,6 +94,8 @@ export interface DaemonStatus {
   logFile: string;
   config: ConfigStatus;
   sessions: { total: number } & Record<SessionState, number>;
+  /** null when kport.yaml has no `metrics:` section. */
+  metrics: MetricsStatus | null;
 }
 
 /** `config.reload`: what the reload touched (nothing when the file is invalid). */

@@ -366,6 +366,7 @@ export class ForwardSession implements Session {
     if (port instanceof KportError) return this.close(conn, port);
     conn.pod = pod.metadata.name;
     let stream;
+    const dialStart = performance.now();
     try {
       stream = await this.dialer!.dial({ namespace: this.spec.namespace, pod: pod.metadata.name, port }, this.abort.signal);
     } catch (err) {
@@ -382,6 +383,7 @@ export class ForwardSession implements Session {
       this.hold(conn);
       return this.retryLater(e, () => this.evaluate());
     }
+    this.core.observeStreamOpen(performance.now() - dialStart);
     if (conn.closed || this.stopped) return void stream.destroy();
     clearTimeout(conn.timer);
     this.backoff.reset();

@@ -2,13 +2,15 @@
  * The control API as a dispatch table: one handler per method, each taking validated params and a
  * narrow view of the daemon, mapping to core calls. Nothing here knows about sockets.
  */
-import type { DaemonStatus, MethodName, ParamsOut, Results } from '../api/rpc.js';
+import type { DaemonStatus, MethodName, MetricsStatus, ParamsOut, Results } from '../api/rpc.js';
 import type { Supervisor } from '../supervisor.js';
 
 /** What handlers may use of the daemon. */
 export interface Control {
   supervisor: Pick<Supervisor, 'reload' | 'add' | 'remove' | 'restart' | 'list' | 'get' | 'wait' | 'configStatus' | 'counts'>;
   info: Pick<DaemonStatus, 'version' | 'pid' | 'startedAt' | 'socket' | 'stateDir' | 'logFile'>;
+  /** The metrics server's state; null when none is configured. */
+  metrics(): MetricsStatus | null;
   /** Begins shutdown once the current response has gone out. */
   shutdown(): void;
   /** The last `lines` lines of the log file; CANCELLED once `signal` aborts. */
@@ -38,6 +40,7 @@ export function handlers(control: Control): Handlers {
       uptimeMs: Date.now() - Date.parse(control.info.startedAt),
       config: supervisor.configStatus(),
       sessions: supervisor.counts(),
+      metrics: control.metrics(),
     }),
     'daemon.shutdown': () => {
       control.shutdown();

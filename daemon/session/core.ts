@@ -8,7 +8,10 @@ import type { SessionSpec } from '../../config/types.js';
 import type { KportError } from '../api/errors.js';
 import { emptyCounters, TRANSITIONS, type BoundListener, type SessionSource, type SessionState, type SessionStatus } from '../api/session.js';
 
-/** Emits `changed` (SessionStatus) after every state, listener, pod, connection or error change. */
+/**
+ * Emits `changed` (SessionStatus) after every state, listener, pod, connection or error change. For observers that
+ * count events a snapshot cannot show (the metrics), also `errorRecorded` (the ErrorCode) and `streamOpened` (ms).
+ */
 export class SessionCore extends EventEmitter {
   private current: SessionState = 'starting';
   private why = 'starting';
@@ -52,7 +55,13 @@ export class SessionCore extends EventEmitter {
   recordError(err: KportError): void {
     this.lastError = { code: err.code, message: err.message, at: new Date().toISOString() };
     this.log.warn({ code: err.code, err: err.message }, 'session error');
+    this.emit('errorRecorded', err.code);
     this.changed();
+  }
+
+  /** Reports how long a stream took to open, from the dial to an open stream (a forward calls it per connection). */
+  observeStreamOpen(ms: number): void {
+    this.emit('streamOpened', ms);
   }
 
   /** Replaces the list of bound listeners. */

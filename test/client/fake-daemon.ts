@@ -63,6 +63,7 @@ export function daemonStatus(socket: string, over: Partial<DaemonStatus> = {}): 
     logFile: '/state/kportd.log',
     config: { file: '/home/u/.config/kport/kport.yaml', loadedAt: new Date().toISOString(), ok: true, blank: null, errors: [], warnings: [] },
     sessions: { total: 0, starting: 0, ready: 0, waiting: 0, backoff: 0, failed: 0, stopped: 0 },
+    metrics: null,
     ...over,
   };
 }

@@ -56,6 +56,7 @@ test('sessionsOf lists forwards then proxies', () => {
     defaults: { context: null, namespace: null, addresses: ['127.0.0.1'], connectTimeoutMs: 30_000, transport: 'auto' },
     forwards: [fwd('a'), fwd('b', 2)],
     proxies: [prx('p')],
+    metrics: null,
   };
   assert.deepEqual(sessionsOf(state).map((s) => s.name), ['a', 'b', 'p']);
 });
