@@ -1,12 +1,13 @@
 /**
  * The control contract between kportd and kportctl, defined once: JSON-RPC 2.0 over a WebSocket
- * on a Unix socket. Method names, their params (validated with zod on the daemon side), their
- * results, the notifications, and how error codes map to JSON-RPC codes.
+ * on a Unix socket. Method names, their params (zod schemas in params.ts, which only the daemon
+ * loads: kportctl imports nothing here at run time but constants), their results, the notifications,
+ * and how error codes map to JSON-RPC codes.
  */
-import { z } from 'zod';
 import type { ConfigIssue } from '../../config/types.js';
 import type { ErrorCode } from './errors.js';
 import type { SessionState, SessionStatus } from './session.js';
+import type { MethodName } from './params.js';
 
 /** The HTTP path of the WebSocket on the control socket (`ws+unix:///path/kportd.sock:/rpc`). */
 export const RPC_PATH = '/rpc';
@@ -25,36 +26,7 @@ export const LOG_READ_MAX_BYTES = 4 << 20;
 /** Lines `logs.read` returns at most. */
 export const LOG_READ_MAX_LINES = 10_000;
 
-const Empty = z.object({}).strict().default({});
-const Name = z.object({ name: z.string().min(1) }).strict();
-
-/** Params of every method, as zod schemas (the daemon validates with them; the client sends their input type). */
-export const PARAMS = {
-  'daemon.status': Empty,
-  'daemon.shutdown': Empty,
-  'config.reload': Empty,
-  'session.list': Empty,
-  'session.get': Name,
-  /** A forward or proxy given as its kport.yaml entry; persisted unless ephemeral. */
-  'session.add': z
-    .object({ kind: z.enum(['forward', 'proxy']), entry: z.record(z.string(), z.unknown()), ephemeral: z.boolean().default(false) })
-    .strict(),
-  'session.remove': Name,
-  'session.restart': Name,
-  /** Resolves once the session is ready; a TIMEOUT error after timeoutMs. */
-  'session.wait': z.object({ name: z.string().min(1), timeoutMs: z.number().int().min(0).max(86_400_000).default(30_000) }).strict(),
-  /** Starts `session.changed` / `session.removed` notifications, and `log` ones with logs: true. */
-  'events.subscribe': z.object({ logs: z.boolean().default(false) }).strict().default({ logs: false }),
-  /** The last lines of the daemon's log file (at most LOG_READ_MAX_BYTES of them). */
-  'logs.read': z.object({ lines: z.number().int().min(1).max(LOG_READ_MAX_LINES).default(100) }).strict().default({ lines: 100 }),
-} as const;
-
-/** Every method name. */
-export type MethodName = keyof typeof PARAMS;
-/** What a caller sends for a method. */
-export type ParamsIn<M extends MethodName> = z.input<(typeof PARAMS)[M]>;
-/** What a handler receives (defaults applied). */
-export type ParamsOut<M extends MethodName> = z.output<(typeof PARAMS)[M]>;
+export type { MethodName, ParamsIn, ParamsOut } from './params.js';
 
 /** The state of the configuration file as last loaded. */
 export interface ConfigStatus {
