@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type RpcClient } from '../client/rpc.js';
+import { DAEMON_NODE_FLAGS } from '../daemon/api/launch.js';
 import { waitUntil } from '../test/helpers/wait.js';
 
 /** A running kportd. */
@@ -25,8 +26,10 @@ export async function startKportd(dir: string, config: string): Promise<Kportd> 
   const file = join(dir, 'kport.yaml');
   writeFileSync(file, config);
   const socket = join(dir, 'kportd.sock');
-  // KPORT_BENCH_NODE_ARGS passes node flags to kportd, e.g. --cpu-prof to profile it under load.
-  const nodeArgs = (process.env.KPORT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // kportd's own flags, as its launcher sets them; KPORT_BENCH_NODE_ARGS adds node flags, e.g. --cpu-prof
+  // to profile it under load ("-" first: instead of kportd's own, to measure node's defaults).
+  const extra = (process.env.KPORT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = extra[0] === '-' ? extra.slice(1) : [...DAEMON_NODE_FLAGS, ...extra];
   const child = spawn(process.execPath, [...nodeArgs, daemonMain, '--foreground', '--config', file], { stdio: 'ignore', env: { ...process.env, KPORT_STATE_DIR: dir, KPORT_SOCKET: socket } });
   // A benchmark that dies half-way must not leave kportd running.
   const orphanGuard = () => child.kill('SIGKILL');
