@@ -3,31 +3,12 @@
  * well-formed or not, end in a clear error on the streams they touch, never in a crash.
  */
 import assert from 'node:assert/strict';
-import { Duplex, PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { KportError } from '../../daemon/api/errors.js';
 import { dataHeader, goAway, ping, rstStream, synReply } from '../../daemon/kube/transport/spdy/framer.js';
 import { HeaderEncoder } from '../../daemon/kube/transport/spdy/headers.js';
 import { PortForwardStream } from '../../daemon/kube/transport/spdy/portforward.js';
-import { SpdySession } from '../../daemon/kube/transport/spdy/session.js';
-
-/** A session whose socket is in memory: `peer` writes what the server would send. */
-function scripted(): { session: SpdySession; peer: { send(b: Buffer): void; sent: Buffer[] } } {
-  const fromServer = new PassThrough();
-  const sent: Buffer[] = [];
-  const socket = Duplex.from({ readable: fromServer, writable: new PassThrough().on('data', (c: Buffer) => sent.push(c)) });
-  const session = new SpdySession(socket, 'pod test');
-  return { session, peer: { send: (b) => fromServer.write(b), sent } };
-}
-
-/** Resolves with how a stream ended: 'end', or the error. */
-function outcome(s: PortForwardStream): Promise<string | KportError> {
-  return new Promise((resolve) => {
-    s.on('error', (err) => resolve(err as KportError));
-    s.on('end', () => resolve('end'));
-    s.resume();
-  });
-}
+import { outcome, scripted } from '../helpers/spdy-peer.js';
 
 describe('SPDY client session', () => {
   const enc = new HeaderEncoder();
