@@ -38,6 +38,19 @@ describe('SPDY client session', () => {
     }
   });
 
+  test('error-stream JSON with a blank message is shown as it came, not as an empty error', async () => {
+    // Found by test/fuzz/spdy-frames: the error had the message " ".
+    const text = '{"message":" "}';
+    const { session, peer } = scripted();
+    const s = new PortForwardStream(session, 80, 0);
+    const done = outcome(s);
+    peer.send(Buffer.concat([dataHeader(1, Buffer.byteLength(text)), Buffer.from(text), dataHeader(1, 0, true), dataHeader(3, 0, true)]));
+    const err = await done;
+    assert.ok(err instanceof KportError && err.code === 'STREAM_ERROR', String(err));
+    assert.equal(err.message, text);
+    session.destroy(new KportError('SHUTTING_DOWN', 'test over'));
+  });
+
   test('RST_STREAM from the server ends that connection with a clear error, not the session', async () => {
     const { session, peer } = scripted();
     const a = new PortForwardStream(session, 80, 0);
