@@ -3,8 +3,11 @@
  * replay path printed on failure, every failure shrunk. KPORT_FUZZ_SEED and KPORT_FUZZ_PATH replay a reported
  * failure; KPORT_FUZZ_RUNS asks for that many runs with no time limit (a longer hunt, by hand).
  */
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import fc from 'fast-check';
+import { KportError } from '../../daemon/api/errors.js';
+import { RPC_CODES } from '../../daemon/api/rpc.js';
 
 /** How much one property may run. */
 export interface FuzzBounds {
@@ -45,4 +48,13 @@ export async function fuzz<T>(t: TestContext, arb: fc.Arbitrary<T>, predicate: (
   if (!details.failed) return;
   const why = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   throw new Error(`${fc.defaultReportMessage(details)}\nThe shrunk counterexample failed with: ${why}\n(replay: KPORT_FUZZ_SEED=${details.seed} KPORT_FUZZ_PATH=${details.counterexamplePath ?? ''})`);
+}
+
+const CODES = new Set(Object.keys(RPC_CODES));
+
+/** Asserts that `err` is what every failure in kport is: a KportError with a known code and a message. */
+export function assertClearError(err: unknown, what: string): void {
+  assert.ok(err instanceof KportError, `${what}: not a KportError: ${String(err)}`);
+  assert.ok(CODES.has(err.code), `${what}: unknown code ${err.code}`);
+  assert.notEqual(err.message.trim(), '', `${what}: a ${err.code} without a message`);
 }
