@@ -26,7 +26,8 @@ import {
 import { HeaderDecoder, HeaderEncoder, type Headers } from '../../daemon/kube/transport/spdy/headers.js';
 import { PortForwardStream } from '../../daemon/kube/transport/spdy/portforward.js';
 import { assertClearError, fuzz } from '../helpers/fuzz.js';
-import { outcome, scripted } from '../helpers/spdy-peer.js';
+import { outcome } from '../helpers/pod-stream.js';
+import { scripted } from '../helpers/spdy-peer.js';
 
 /** One thing the server sends: a frame kport knows, any control frame (well delimited), or raw bytes. */
 type ServerFrame =

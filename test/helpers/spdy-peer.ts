@@ -3,8 +3,6 @@
  * for tests of the session against well-formed and broken server frames.
  */
 import { Duplex } from 'node:stream';
-import type { KportError } from '../../daemon/api/errors.js';
-import type { PortForwardStream } from '../../daemon/kube/transport/spdy/portforward.js';
 import { SpdySession } from '../../daemon/kube/transport/spdy/session.js';
 
 /**
@@ -52,13 +50,4 @@ export function scripted(label = 'pod test'): { session: SpdySession; peer: Scri
     session,
     peer: { send: (b) => void socket.push(b), end: () => void socket.push(null), sent: socket.sent, thrown: socket.thrown },
   };
-}
-
-/** Resolves with how a stream ended: 'end', or the error. */
-export function outcome(s: PortForwardStream): Promise<string | KportError> {
-  return new Promise((resolve) => {
-    s.on('error', (err) => resolve(err as KportError));
-    s.on('end', () => resolve('end'));
-    s.resume();
-  });
 }

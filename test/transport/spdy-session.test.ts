@@ -8,7 +8,8 @@ import { KportError } from '../../daemon/api/errors.js';
 import { dataHeader, goAway, ping, rstStream, synReply } from '../../daemon/kube/transport/spdy/framer.js';
 import { HeaderEncoder } from '../../daemon/kube/transport/spdy/headers.js';
 import { PortForwardStream } from '../../daemon/kube/transport/spdy/portforward.js';
-import { outcome, scripted } from '../helpers/spdy-peer.js';
+import { outcome } from '../helpers/pod-stream.js';
+import { scripted } from '../helpers/spdy-peer.js';
 
 describe('SPDY client session', () => {
   const enc = new HeaderEncoder();
