@@ -32,3 +32,17 @@ test('text on the error channel ends the stream with it', async () => {
   assert.ok(err instanceof KportError && err.code === 'STREAM_ERROR', String(err));
   assert.equal(err.message, 'error forwarding port 80 to pod x: connection refused');
 });
+
+test('blank text on the error channel is no error, as on a SPDY error stream', async () => {
+  // Found by test/fuzz/v4-messages: it ended the stream with a STREAM_ERROR whose message was empty.
+  const ws = await peer.dial((server) => {
+    server.send(message(1, ' \n'));
+    server.send(message(0, 'still here'));
+    server.close();
+  });
+  const stream = new ChannelStream(ws, 80);
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  assert.equal(await outcome(stream), 'end');
+  assert.equal(Buffer.concat(chunks).toString(), 'still here');
+});
