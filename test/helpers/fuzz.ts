@@ -50,6 +50,15 @@ export async function fuzz<T>(t: TestContext, arb: fc.Arbitrary<T>, predicate: (
   throw new Error(`${fc.defaultReportMessage(details)}\nThe shrunk counterexample failed with: ${why}\n(replay: KPORT_FUZZ_SEED=${details.seed} KPORT_FUZZ_PATH=${details.counterexamplePath ?? ''})`);
 }
 
+/** `promise`, or a rejection naming `what` once `timeoutMs` pass first: a hang detector for a property, not a timing check. */
+export function settles<T>(promise: Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: still waiting after ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, hung]).finally(() => clearTimeout(timer));
+}
+
 const CODES = new Set(Object.keys(RPC_CODES));
 
 /** Asserts that `err` is what every failure in kport is: a KportError with a known code and a message. */
