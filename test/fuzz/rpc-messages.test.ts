@@ -10,8 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { HARD_MESSAGE_LIMIT, MAX_BATCH, MAX_MESSAGE_BYTES, PARAMS } from '../../daemon/api/rpc.js';
-import { SimCluster } from '../cluster/cluster.js';
-import { KportdHarness } from '../helpers/daemon.js';
+import { demoDaemon, type DemoDaemon } from '../helpers/demo.js';
 import { echo } from '../helpers/forward.js';
 import { fuzz, settles } from '../helpers/fuzz.js';
 import { RawRpc } from '../helpers/raw-rpc.js';
@@ -215,19 +214,9 @@ const counted = (keys: string[]) => keys.reduce((m, k) => m.set(k, (m.get(k) ?? 
 
 // ---- the daemon ---------------------------------------------------------------------------------------------
 
-let cluster: SimCluster;
-let k: KportdHarness;
-before(async () => {
-  cluster = await SimCluster.start({ world: 'demo' });
-  await cluster.waitFor(() => cluster.readyPods('default').length === 3, 10_000, 'demo pods ready');
-  k = new KportdHarness();
-  k.writeConfig(`kubeconfig: ${cluster.kubeconfigPath}\nforwards:\n  - name: db\n    target: sts/db\n    ports: [":5432"]\n`);
-  await k.start();
-});
-after(async () => {
-  await k.cleanup();
-  await cluster.stop();
-});
+let demo: DemoDaemon;
+before(async () => (demo = await demoDaemon()));
+after(() => demo.stop());
 
 const SENTINEL = '\u0000kport-fuzz-sentinel';
 
@@ -236,7 +225,7 @@ test('every message to a real kportd is answered as JSON-RPC 2.0 says, and the d
     t,
     fc.array(frameArb, { minLength: 1, maxLength: 4 }),
     async (frames) => {
-      const rpc = await RawRpc.open(k.socket);
+      const rpc = await RawRpc.open(demo.k.socket);
       try {
         const sent = frames.map(frameBytes);
         // A message that breaks the WebSocket (too large to read, text that is not UTF-8) closes the connection:
@@ -285,10 +274,10 @@ test('every message to a real kportd is answered as JSON-RPC 2.0 says, and the d
   );
 
   // The daemon is alive, and its forward still carries bytes.
-  const client = await k.rpc();
+  const client = await demo.k.rpc();
   try {
     const status = await client.call('daemon.status', {});
-    assert.equal(status.pid, k.child!.pid);
+    assert.equal(status.pid, demo.k.child!.pid);
     await client.call('session.wait', { name: 'db', timeoutMs: 10_000 });
     const db = await client.call('session.get', { name: 'db' });
     assert.equal(await echo(db.listeners[0]!.port, 'still forwarding'), 'still forwarding');
