@@ -77,7 +77,8 @@ function frameBytes(f: Frame): { data: Buffer; binary: boolean } {
 // Every method but daemon.shutdown, which would end the daemon this suite shares (that is its job).
 const METHODS = Object.keys(PARAMS).filter((m) => m !== 'daemon.shutdown');
 
-const json = fc.jsonValue({ maxDepth: 3 });
+// Strings of any code points, lone surrogates too (JSON.stringify escapes them).
+const json = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' }));
 const leaf = (a: fc.Arbitrary<unknown>) => a.map((v): Leaf => ({ json: v }));
 // At most 20,000 levels (about 100 KB), so that most messages stay under HARD_MESSAGE_LIMIT.
 const deep = fc.record({ deep: fc.oneof(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1_000, max: 20_000 })), form: fc.constantFrom('array' as const, 'object' as const) });
@@ -131,7 +132,7 @@ const itemArb = itemsOf(true);
 const frameArb: fc.Arbitrary<Frame> = fc.oneof(
   { weight: 12, arbitrary: itemArb.map((item): Frame => ({ item })) },
   { weight: 1, arbitrary: fc.record({ repeated: itemsOf(false), count: fc.constantFrom(MAX_BATCH - 1, MAX_BATCH, MAX_BATCH + 1, 150) }) },
-  { weight: 1, arbitrary: fc.record({ notJson: fc.string({ maxLength: 24 }) }) },
+  { weight: 1, arbitrary: fc.record({ notJson: fc.oneof(fc.string({ maxLength: 24 }), fc.string({ maxLength: 24, unit: 'binary' })) }) },
   { weight: 1, arbitrary: fc.record({ cut: itemArb, at: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ binary: fc.uint8Array({ maxLength: 48 }) }) },
   { weight: 1, arbitrary: fc.record({ binaryOf: itemArb }) },
