@@ -39,7 +39,12 @@ export class ChannelStream extends Duplex {
       return void this.destroy(new KportError('STREAM_ERROR', `port-forward protocol error: ${(err as ChannelProtocolError).message}`));
     }
     if (!m) return;
-    if (m.kind === 'error') return void this.destroy(new KportError('STREAM_ERROR', m.payload.toString('utf8').trim()));
+    if (m.kind === 'error') {
+      // Blank text says nothing: no error, as on a SPDY error stream.
+      const text = m.payload.toString('utf8').trim();
+      if (text !== '') this.destroy(new KportError('STREAM_ERROR', text));
+      return;
+    }
     if (!this.push(m.payload)) this.ws.pause();
     if (this.drainTimer) this.armDrain();
   };
