@@ -63,7 +63,8 @@ export class Kportd {
     const outputFile = join(dir, 'kportd.out');
     const out = openSync(outputFile, 'a');
     const env = { ...process.env, KPORT_STATE_DIR: stateDir, KPORT_SOCKET: join(stateDir, 'kportd.sock'), NO_COLOR: '1' };
-    const child = spawn(process.execPath, [KPORTD, '--foreground', '--config', configFile], { stdio: ['ignore', out, out], env });
+    // Its own process group: a Ctrl-C meant for the soak must not reach kportd and look like a crash.
+    const child = spawn(process.execPath, [KPORTD, '--foreground', '--config', configFile], { stdio: ['ignore', out, out], env, detached: true });
     closeSync(out);
     const k = new Kportd(child, stateDir, outputFile);
     // A soak that dies half-way must not leave kportd behind (stopped, even).

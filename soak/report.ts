@@ -34,6 +34,7 @@ export function verdict(r: SoakReport): string[] {
   for (const f of r.faults) if (f.lifted.problem) why.push(`f${f.n} ${f.fault.kind}: ${f.lifted.problem}`);
   if (r.baseline && r.final && r.final.fds > r.baseline.fds + FD_SLACK) why.push(`open fds grew from ${r.baseline.fds} to ${r.final.fds} and did not come back`);
   if (!r.crash && r.baseline && !r.final) why.push('no final /proc sample of kportd');
+  if (r.spdyAtEnd && r.spdyAtEnd.streams > 0) why.push(`${r.spdyAtEnd.streams} port-forward stream(s) still open on the API server with no connection left to carry`);
   return why;
 }
 
@@ -84,6 +85,7 @@ export function formatReport(r: SoakReport): string {
   const lines: string[] = [];
   const o = r.options;
   lines.push(`kport soak summary — seed ${r.seed} (--seed ${r.seed} replays the faults), ${r.minutes} min requested, load ran ${(r.elapsedMs / 1000).toFixed(1)} s`);
+  lines.push(`  load started ${r.startedAt || '-'} (fault times are seconds after it)`);
   lines.push(`  load: ${o.workers} echo workers, 1 KB–4 MB payloads at ≤ ${o.rateMBs} MB/s; ${o.httpPerSec} GET/s through forward web and proxy api`);
   if (r.aborted) lines.push(`  ENDED EARLY: ${r.aborted}`);
   lines.push('');
@@ -118,6 +120,8 @@ export function formatReport(r: SoakReport): string {
   lines.push(`  start ${b?.fds ?? '-'}, max ${fds.length ? Math.max(...fds) : '-'}, end ${e?.fds ?? '-'} (allowed: start + ${FD_SLACK})`);
   const last = r.samples[r.samples.length - 1];
   if (b && last && last.t > 0) lines.push(`kportd CPU: ${(last.cpuS - b.cpuS).toFixed(1)} s over ${last.t.toFixed(0)} s of load (${(((last.cpuS - b.cpuS) / last.t) * 100).toFixed(0)}% of one core)`);
+  const sp = r.spdyAtEnd;
+  if (sp) lines.push(`API server's SPDY port-forwards at the end: ${sp.connections} connections, ${sp.streams} streams open; ${sp.accepted.upgrade} upgrades and ${sp.accepted.tunnel} tunnels accepted over the run`);
   lines.push(`kportd ${r.crash ? `EXITED (${r.crash.code ?? r.crash.signal})` : r.alive ? 'alive at the end' : 'NOT ANSWERING at the end'}`);
   const levels = Object.entries(r.log.byLevel).map(([l, n]) => `${l} ${n}`).join(', ');
   lines.push(`kportd log: ${r.log.lines} lines (${levels || 'none'})`);

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { SpdyCounts } from '../test/cluster/spdy-endpoint.js';
 import { waitUntil } from '../test/helpers/wait.js';
 import { digestLog, type LogDigest } from './daemon-log.js';
 import { affected, liftAll, runFault, scaleFor, Schedule, type Fault, type FaultContext, type Lifted } from './faults.js';
@@ -82,6 +83,10 @@ export interface SoakReport {
   dir: string | null;
   /** Set when the run was cut short. */
   aborted: string | null;
+  /** Wall-clock time the load started (fault times are seconds after it; kportd's log has epoch ms). */
+  startedAt: string;
+  /** The simulated API server's SPDY port-forward connections and streams once the load was gone. */
+  spdyAtEnd: SpdyCounts | null;
 }
 
 /** More fds at the end than at the start, beyond this, is a leak (pods were replaced, so sessions to them differ a little). */
@@ -104,6 +109,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const report: SoakReport = {
     seed, minutes: opts.minutes, options: o, elapsedMs: 0, ledger, faults: [], finalServed: [], samples: [],
     baseline: null, final: null, crash: null, alive: false, log: digestLog(''), dir: opts.keep ? dir : null, aborted: null,
+    startedAt: '', spdyAtEnd: null,
   };
   let world: World | null = null;
   let kportd: Kportd | null = null;
@@ -129,6 +135,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     if (cold.length) throw new Error(`sessions did not serve a first connection: ${cold.map((s) => `${s.session} (${!s.ok && s.lastError})`).join(', ')}`);
     report.baseline = k.sample();
     const t0 = performance.now();
+    report.startedAt = new Date().toISOString();
     const since = () => (performance.now() - t0) / 1000;
     const sampleMs = Math.min(10_000, Math.max(2_000, runMs / 120));
     const takeSample = () => {
@@ -176,6 +183,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const base = report.baseline?.fds ?? 0;
       await waitUntil(() => (k.sample()?.fds ?? 0) <= base + FD_SLACK, 'fds back near the start', 20_000, 250).catch(() => {});
       report.final = k.sample();
+      // Every forwarded connection is closed by now, so no stream pair should be left open on the server side.
+      await waitUntil(() => w.cluster.spdy().streams === 0, 'port-forward streams to close', 10_000, 100).catch(() => {});
+      report.spdyAtEnd = w.cluster.spdy();
       report.alive = await k.call('daemon.status', {}, 10_000).then(() => true, () => false);
     }
     if (opts.signal?.aborted) report.aborted = 'interrupted';
