@@ -17,7 +17,7 @@ export const PROBE_RETRY_MS = 50;
 /** How a probe ended. */
 export type Served =
   | { session: string; ok: true; /** ms from `from` to the first served connection */ ms: number; attempts: number }
-  | { session: string; ok: false; ms: number; attempts: number; lastError: string };
+  | { session: string; ok: false; ms: number; attempts: number; lastError: string; /** ended by the soak, not by the bound */ aborted?: true };
 
 /** One attempt through `s`, waiting at most `idleMs` for it. */
 export function attempt(world: World, s: SoakSession, idleMs: number): Promise<Outcome> {
@@ -25,12 +25,16 @@ export function attempt(world: World, s: SoakSession, idleMs: number): Promise<O
   return httpCheck(s.port, s.path, namesWebPod(world), idleMs);
 }
 
-/** Probes `s` until a connection is served or `stuckMs` after `from` (a performance.now() time) have passed. */
-export async function untilServed(world: World, ledger: Ledger, s: SoakSession, from: number, stuckMs: number): Promise<Served> {
+/**
+ * Probes `s` until a connection is served or `stuckMs` after `from` (a performance.now() time) have passed;
+ * an aborted `signal` (kportd died) ends it after the attempt under way.
+ */
+export async function untilServed(world: World, ledger: Ledger, s: SoakSession, from: number, stuckMs: number, signal?: AbortSignal): Promise<Served> {
   const deadline = from + stuckMs;
   let attempts = 0;
   let lastError = 'no attempt';
   while (true) {
+    if (signal?.aborted) return { session: s.name, ok: false, ms: performance.now() - from, attempts, lastError, aborted: true };
     const left = deadline - performance.now();
     if (left <= 0) return { session: s.name, ok: false, ms: performance.now() - from, attempts, lastError };
     attempts++;

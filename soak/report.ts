@@ -9,8 +9,8 @@ import { FD_SLACK, fmtMs, type FaultRecord, type SoakReport } from './run.js';
 /** Every session that served nothing within the stuck bound: after which fault, and the last thing that went wrong. */
 export function stuckSessions(r: SoakReport): { after: string; session: string; lastError: string }[] {
   const out: { after: string; session: string; lastError: string }[] = [];
-  for (const f of r.faults) for (const s of f.served) if (!s.ok) out.push({ after: `f${f.n} ${f.fault.kind}`, session: s.session, lastError: s.lastError });
-  for (const s of r.finalServed) if (!s.ok) out.push({ after: 'the end of the run', session: s.session, lastError: s.lastError });
+  for (const f of r.faults) for (const s of f.served) if (!s.ok && !s.aborted) out.push({ after: `f${f.n} ${f.fault.kind}`, session: s.session, lastError: s.lastError });
+  for (const s of r.finalServed) if (!s.ok && !s.aborted) out.push({ after: 'the end of the run', session: s.session, lastError: s.lastError });
   return out;
 }
 
@@ -25,10 +25,13 @@ export function verdict(r: SoakReport): string[] {
   const total = r.ledger.total();
   if (r.crash) why.push(`kportd exited during the run (${r.crash.code !== null ? `code ${r.crash.code}` : r.crash.signal})`);
   else if (!r.alive) why.push('kportd did not answer daemon.status at the end');
-  if (r.aborted === 'interrupted') why.push('the run was interrupted');
+  if (r.aborted && !r.crash) why.push(r.aborted === 'interrupted' ? 'the run was interrupted' : r.aborted);
   if (total.corrupted) why.push(`${total.corrupted} corrupted transfer(s): ${examples(r.ledger.misses.filter((m) => m.result === 'corrupted'))}`);
   for (const s of stuckSessions(r)) why.push(`${s.session} stuck: nothing served within ${fmtMs(r.options.stuckMs)} after ${s.after} (${s.lastError})`);
-  if (total.refused) why.push(`${total.refused} connection(s) refused (a listener was gone): ${examples(r.ledger.misses.filter((m) => m.result === 'refused'))}`);
+  // Once kportd is gone every connection is refused: only what happened before counts.
+  const before = (m: Miss) => !r.crash || m.end < r.crash.at;
+  const refused = r.ledger.misses.filter((m) => m.result === 'refused' && before(m));
+  if (refused.length) why.push(`${refused.length} connection(s) refused (a listener was gone): ${examples(refused)}`);
   const stalled = r.ledger.bySource.echo.stalled + r.ledger.bySource.http.stalled;
   if (stalled) why.push(`${stalled} transfer(s) stalled with no byte moving: ${examples(r.ledger.misses.filter((m) => m.result === 'stalled' && m.source !== 'probe'))}`);
   for (const f of r.faults) if (f.lifted.problem) why.push(`f${f.n} ${f.fault.kind}: ${f.lifted.problem}`);
@@ -68,7 +71,7 @@ function recoveryRows(faults: FaultRecord[]): string[] {
     const of = faults.filter((f) => f.fault.kind === kind);
     if (!of.length) continue;
     const times = of.flatMap((f) => f.served.filter((s) => s.ok && f.affected.includes(s.session)).map((s) => ({ ms: s.ms, who: `${s.session} after f${f.n}` })));
-    const stuck = of.flatMap((f) => f.served.filter((s) => !s.ok)).length;
+    const stuck = of.flatMap((f) => f.served.filter((s) => !s.ok && !s.aborted)).length;
     if (!times.length) {
       rows.push(`  ${kind.padEnd(20)}${String(of.length).padStart(3)}${'-'.padStart(10)}${'-'.padStart(10)}${stuck ? `   ${stuck} stuck` : ''}`);
       continue;
@@ -99,7 +102,7 @@ export function formatReport(r: SoakReport): string {
   lines.push('');
   lines.push(`faults: ${r.faults.length}`);
   for (const f of r.faults) {
-    const served = f.served.filter((s) => f.affected.includes(s.session)).map((s) => (s.ok ? `${s.session} ${fmtMs(s.ms)}` : `${s.session} STUCK`));
+    const served = f.served.filter((s) => f.affected.includes(s.session)).map((s) => (s.ok ? `${s.session} ${fmtMs(s.ms)}` : `${s.session} ${s.aborted ? 'aborted' : 'STUCK'}`));
     lines.push(`  [${f.startS.toFixed(1).padStart(6)} s] f${f.n} ${f.fault.kind}: ${f.lifted.detail} → ${served.join(', ')}`);
   }
   lines.push('');

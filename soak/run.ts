@@ -159,9 +159,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       f.holdMs = Math.min(f.holdMs, Math.max(1_000, deadline - performance.now()));
       const start = performance.now();
       const startS = since();
-      const lifted = await runFault(ctx, f);
+      let lifted: Lifted;
+      try {
+        lifted = await runFault(ctx, f);
+      } catch (err) {
+        // The soak could not lift its own fault (the API server's port taken while it was down, say): nothing after it means anything.
+        report.aborted = `f${n} ${f.kind} could not be run or lifted: ${(err as Error).message}`;
+        break;
+      }
       if (abort.signal.aborted) break;
-      const [served, more] = await Promise.all([Promise.all(w.sessions.map((s) => untilServed(w, ledger, s, lifted.at, o.stuckMs))), lifted.more ?? '']);
+      const [served, more] = await Promise.all([Promise.all(w.sessions.map((s) => untilServed(w, ledger, s, lifted.at, o.stuckMs, abort.signal))), lifted.more ?? '']);
       lifted.detail += more;
       delete lifted.more;
       const rec: FaultRecord = { n, fault: f, startS, lifted, affected: affected(w, f), served, span: [start, performance.now() + AFTERMATH_MS] };
@@ -170,7 +177,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     }
     report.elapsedMs = performance.now() - t0;
     liftAll(ctx);
-    if (!abort.signal.aborted) {
+    if (!abort.signal.aborted && !report.aborted) {
       const from = performance.now();
       report.finalServed = await Promise.all(w.sessions.map((s) => untilServed(w, ledger, s, from, o.stuckMs)));
     }
@@ -188,7 +195,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       report.spdyAtEnd = w.cluster.spdy();
       report.alive = await k.call('daemon.status', {}, 10_000).then(() => true, () => false);
     }
-    if (opts.signal?.aborted) report.aborted = 'interrupted';
+    if (report.aborted) {
+      // kept: the soak's own failure, set above
+    } else if (opts.signal?.aborted) report.aborted = 'interrupted';
     else if (report.crash) report.aborted = `kportd exited (${report.crash.code ?? report.crash.signal})`;
     return report;
   } finally {
@@ -210,7 +219,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 export function faultLine(r: FaultRecord): string {
   const served = r.served
     .filter((s) => r.affected.includes(s.session))
-    .map((s) => (s.ok ? `${s.session} ${fmtMs(s.ms)}` : `${s.session} STUCK`))
+    .map((s) => (s.ok ? `${s.session} ${fmtMs(s.ms)}` : `${s.session} ${s.aborted ? 'aborted' : 'STUCK'}`))
     .join(', ');
   const problem = r.lifted.problem ? `  PROBLEM: ${r.lifted.problem}` : '';
   return `[${r.startS.toFixed(1).padStart(6)} s] f${r.n} ${r.fault.kind}: ${r.lifted.detail} → first served: ${served}${problem}`;
