@@ -195,10 +195,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       report.spdyAtEnd = w.cluster.spdy();
       report.alive = await k.call('daemon.status', {}, 10_000).then(() => true, () => false);
     }
-    if (report.aborted) {
-      // kept: the soak's own failure, set above
-    } else if (opts.signal?.aborted) report.aborted = 'interrupted';
-    else if (report.crash) report.aborted = `kportd exited (${report.crash.code ?? report.crash.signal})`;
+    const crash = report.crash;
+    report.aborted ??= opts.signal?.aborted ? 'interrupted' : crash ? `kportd exited (${crash.code ?? crash.signal})` : null;
     return report;
   } finally {
     opts.signal?.removeEventListener('abort', onOuterAbort);

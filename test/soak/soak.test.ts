@@ -14,6 +14,7 @@ test('one minute of faults: no byte corrupted, no session stuck, kportd alive, f
   console.log(formatReport(report));
   const replay = `replay: npm run soak -- --minutes 1 --seed ${report.seed}`;
   assert.equal(report.crash, null, `kportd exited during the run; ${replay}`);
+  assert.equal(report.aborted, null, replay);
   assert.ok(report.alive, `kportd did not answer at the end; ${replay}`);
   assert.equal(report.ledger.total().corrupted, 0, `corrupted transfers; ${replay}`);
   assert.deepEqual(stuckSessions(report), [], replay);
