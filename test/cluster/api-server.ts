@@ -15,6 +15,7 @@ import { NOT_SERVED, parseRoute, type Route } from './routes.js';
 import { apiVersionOf, findType, typeForKind, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
 import type { ServiceProxy } from './service-proxy.js';
+import { upgradeForm, type SpdyEndpoint } from './spdy-endpoint.js';
 import { ApiError, badRequest, notFound } from './status.js';
 import type { KubeObject, ObjectStore } from './store.js';
 import { STREAM_PROTOCOLS, StreamServer } from './streams.js';
@@ -39,6 +40,15 @@ export interface Faults {
   forbid: ForbidRule[];
   /** When set, every watch ends after this long (as if timeoutSeconds were short). */
   watchTimeoutMs: number | null;
+  /**
+   * A proxy in the path strips `Upgrade: SPDY/3.1`: the API server sees a plain POST and answers
+   * `400 Upgrade request required` (WebSockets, the tunnel included, still pass).
+   */
+  refuseSpdy: boolean;
+  /** The WebSocket-tunnelled SPDY subprotocol is refused (403, empty body), as a 1.20 server does. */
+  refuseTunnel: boolean;
+  /** SPDY PINGs are read and dropped; everything else is served (a half-dead path). */
+  swallowPings: boolean;
 }
 
 /** What the API server serves from. */
@@ -47,6 +57,7 @@ export interface ApiBackend {
   types: readonly ResourceType[];
   runtime: PodRuntime;
   streams: StreamServer;
+  spdy: SpdyEndpoint;
   proxy: ServiceProxy;
   /** Creates an object and starts whatever lives behind it (pod lifecycle, cluster IP). */
   create(type: ResourceType, obj: KubeObject): KubeObject;
@@ -317,6 +328,9 @@ export class ApiServer {
       this.authorize(user, req.method === 'POST' ? 'create' : 'get', route);
       const pod = this.backend.store.get(route.type, route.namespace, route.name);
       if (!pod) throw notFound('pods', route.name);
+      const form = route.sub === 'portforward' ? upgradeForm(req) : 'websocket';
+      // What a proxy that strips the SPDY upgrade hands on is a plain POST (see subresource()).
+      if (form === 'spdy' && this.faults.refuseSpdy) throw badRequest('Upgrade request required');
       if (route.sub === 'portforward' && this.faults.refusePortForward) {
         const f = this.faults.refusePortForward;
         throw new ApiError(f.code, f.code === 403 ? 'Forbidden' : 'InternalError', f.message);
@@ -324,6 +338,12 @@ export class ApiServer {
       if (pod.metadata.deletionTimestamp || !this.backend.runtime.isRunning(pod.metadata.uid)) {
         throw badRequest(`pod ${route.name} is not running (phase ${(pod.status as { phase?: string })?.phase ?? 'Unknown'})`);
       }
+      if (form === 'tunnel') {
+        // A 1.20 server hands the WebSocket on to the kubelet, which knows no such subprotocol.
+        if (!this.backend.spdy.servesTunnel || this.faults.refuseTunnel) return void socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+        return this.backend.spdy.tunnel(req, socket, head, pod);
+      }
+      if (form === 'spdy') return this.backend.spdy.upgrade(req, socket, head, pod);
       if (!StreamServer.offersProtocol(req, route.sub)) {
         throw badRequest(`unable to upgrade connection: ${route.sub} speaks only ${STREAM_PROTOCOLS[route.sub].join(', ')} over WebSocket here`);
       }

@@ -16,6 +16,7 @@ import { PodRuntime, type LifecycleDelays } from './pods.js';
 import { findType, RESOURCE_TYPES, type ResourceType } from './resources.js';
 import { parseLabelSelector } from './selectors.js';
 import { ServiceProxy } from './service-proxy.js';
+import { SpdyEndpoint, type SpdyCounts } from './spdy-endpoint.js';
 import { ObjectStore, type KubeObject } from './store.js';
 import { notFound } from './status.js';
 import { StreamServer } from './streams.js';
@@ -59,11 +60,20 @@ const VIEWER_RULES: ForbidRule[] = [
 
 /** A running simulated cluster. */
 export class SimCluster {
-  readonly faults: Faults = { latencyMs: 0, refusePortForward: null, forbid: [...VIEWER_RULES], watchTimeoutMs: null };
+  readonly faults: Faults = {
+    latencyMs: 0,
+    refusePortForward: null,
+    forbid: [...VIEWER_RULES],
+    watchTimeoutMs: null,
+    refuseSpdy: false,
+    refuseTunnel: false,
+    swallowPings: false,
+  };
   readonly store: ObjectStore;
   private readonly runtime: PodRuntime;
   private readonly controllers: Controllers;
   private readonly streams: StreamServer;
+  private readonly spdyEndpoint: SpdyEndpoint;
   private readonly api: ApiServer;
   private readonly ownsKubeconfigDir: string | null;
   readonly kubeconfigPath: string;
@@ -79,12 +89,13 @@ export class SimCluster {
     this.runtime = new PodRuntime(this.store, this.type('pods'), { ...TEST_DELAYS, ...opts.delays });
     this.controllers = new Controllers(this.store, types, this.runtime);
     this.streams = new StreamServer(this.runtime);
+    this.spdyEndpoint = new SpdyEndpoint(this.runtime, this.faults, !opts.legacy);
     const proxy = new ServiceProxy(this.store, types, this.runtime);
     const tokenMap = new Map([[tokens.admin, USERS.admin], [tokens.viewer, USERS.viewer]]);
     const gitVersion = opts.legacy ? 'v1.20.15-kport-sim' : 'v1.31.0-kport-sim';
     const version = { major: '1', minor: opts.legacy ? '20' : '31', gitVersion, gitCommit: 'kport-sim', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.22', compiler: 'gc', platform: 'linux/amd64' };
     this.api = new ApiServer(
-      { store: this.store, types, runtime: this.runtime, streams: this.streams, proxy, create: (t, o) => this.createObject(t, o), remove: (t, ns, n) => this.removeObject(t, ns, n) },
+      { store: this.store, types, runtime: this.runtime, streams: this.streams, spdy: this.spdyEndpoint, proxy, create: (t, o) => this.createObject(t, o), remove: (t, ns, n) => this.removeObject(t, ns, n) },
       pki,
       tokenMap,
       this.faults,
@@ -307,9 +318,17 @@ export class SimCluster {
     await this.startApi();
   }
 
-  /** Cuts every open port-forward/exec stream without a close handshake; returns how many. */
+  /**
+   * Cuts every open port-forward/exec stream without a close handshake or GOAWAY (a network drop):
+   * WebSockets and SPDY connections alike; returns how many connections were cut.
+   */
   dropStreams(): number {
-    return this.streams.dropAll();
+    return this.streams.dropAll() + this.spdyEndpoint.dropAll();
+  }
+
+  /** SPDY port-forward connections and streams of one pod (by name), of a namespace, or of all. */
+  spdy(namespace?: string, pod?: string): SpdyCounts {
+    return this.spdyEndpoint.counts(namespace, pod);
   }
 
   /** Forgets watch history and ends every watch: resuming clients get 410 Gone and must relist. */
@@ -323,6 +342,7 @@ export class SimCluster {
     this.controllers.stop();
     await this.api.close();
     this.streams.close();
+    this.spdyEndpoint.close();
     await this.runtime.stop();
     if (this.ownsKubeconfigDir) rmSync(this.ownsKubeconfigDir, { recursive: true, force: true });
   }

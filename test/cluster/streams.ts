@@ -4,9 +4,10 @@
  * runs a pretend command. Deleting a pod closes its streams.
  */
 import type { IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { dialContainerPort, forwardError, socketFailure } from './pod-dial.js';
 import type { PodRuntime } from './pods.js';
 import type { KubeObject } from './store.js';
 
@@ -96,12 +97,12 @@ export class StreamServer {
           if (!finished) (finished = true), portDone();
         };
         const fail = (why: string) => {
-          if (!finished) send(2 * i + 1, Buffer.from(`error forwarding port ${port} to pod ${pod.metadata.name}, uid ${pod.metadata.uid}: ${why}`));
+          if (!finished) send(2 * i + 1, Buffer.from(forwardError(pod, port, why)));
           finish();
         };
-        const localPort = this.runtime.localPort(pod.metadata.uid, port);
-        if (localPort === undefined) return fail(`failed to connect to localhost:${port} inside the pod: dial tcp4 127.0.0.1:${port}: connect: connection refused`);
-        const backend = connect({ port: localPort, host: '127.0.0.1', noDelay: true });
+        const dialled = dialContainerPort(this.runtime, pod, port);
+        if ('refused' in dialled) return fail(dialled.refused);
+        const backend = dialled.socket;
         backends[i] = backend;
         backend.on('data', (chunk: Buffer) => {
           send(2 * i, chunk, () => {
@@ -110,7 +111,7 @@ export class StreamServer {
           if (ws.bufferedAmount > HIGH_WATER) backend.pause();
         });
         backend.on('drain', () => ws.resume());
-        backend.on('error', (err: NodeJS.ErrnoException) => fail(`${err.code ?? ''} ${err.message}`.trim()));
+        backend.on('error', (err: NodeJS.ErrnoException) => fail(socketFailure(err)));
         backend.on('end', finish);
       });
       ws.on('message', (data: Buffer) => {

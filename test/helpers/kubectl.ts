@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { startAndWait, stop, type Started } from './process.js';
 
 /** The kubectl binary: $KUBECTL, else the first `kubectl` on PATH, else /usr/bin/kubectl; null when none. */
 export function findKubectl(): string | null {
@@ -43,4 +44,28 @@ export function kubectl(kubeconfig: string, args: string[], timeoutMs = 30_000):
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A long-running kubectl (port-forward, proxy) with its own cache folder. */
+export interface RunningKubectl extends Started {
+  /** Kills kubectl, waits for its exit and removes its cache folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts kubectl and resolves once a line of its output matches `ready`; `env` is its whole
+ * environment besides KUBECONFIG (pass process.env to inherit it).
+ */
+export async function startKubectl(kubeconfig: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = process.env): Promise<RunningKubectl> {
+  const bin = findKubectl();
+  if (!bin) throw new Error('kubectl not found');
+  const cache = mkdtempSync(join(tmpdir(), 'kport-kubectl-cache-'));
+  const cleanUp = () => rmSync(cache, { recursive: true, force: true });
+  try {
+    const started = await startAndWait(bin, [`--kubeconfig=${kubeconfig}`, `--cache-dir=${cache}`, ...args], ready, { env: { ...env, KUBECONFIG: kubeconfig } });
+    return { ...started, stop: async () => void (await stop(started.child), cleanUp()) };
+  } catch (err) {
+    cleanUp();
+    throw err;
+  }
 }

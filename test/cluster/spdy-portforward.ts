@@ -1,0 +1,122 @@
+/**
+ * The kubelet's port-forward over one SPDY connection (kubelet's cri/streaming/portforward
+ * httpstream.go): streams carry `streamtype` (error | data), `port` and `requestid` headers; the two
+ * streams of one request form a pair, and only a complete pair dials the container port. A failed
+ * forward writes the kubelet's text on the error stream; then both streams end.
+ */
+import type { Socket } from 'node:net';
+import type { Headers } from '../../daemon/kube/transport/spdy/headers.js';
+import { dialContainerPort, forwardError, socketFailure } from './pod-dial.js';
+import type { PodRuntime } from './pods.js';
+import type { SpdyStream, StreamHandler, StreamSink } from './spdy-server.js';
+import type { KubeObject } from './store.js';
+
+/** The first value of a header (SPDY joins repeated values with NUL; Go's `Header.Get` takes the first). */
+function header(headers: Headers, name: string): string {
+  return (headers[name] ?? '').split('\0')[0]!;
+}
+
+/** Why the kubelet refuses a stream's headers (httpStreamReceived), or null. */
+export function refuseStreamHeaders(headers: Headers): string | null {
+  const port = header(headers, 'port');
+  if (port === '') return '"port" header is required';
+  const n = /^\d+$/.test(port) ? Number(port) : NaN;
+  if (!(n <= 65535)) return `unable to parse "${port}" as a port`;
+  if (n < 1) return `port "${port}" must be > 0`;
+  const type = header(headers, 'streamtype');
+  if (type === '') return '"streamtype" header is required';
+  if (type !== 'error' && type !== 'data') return `invalid stream type "${type}"`;
+  return null;
+}
+
+/** The pair key: the requestid header, else (clients older than requestids) one derived from stream ids. */
+function requestId(stream: SpdyStream): string {
+  const id = header(stream.headers, 'requestid');
+  if (id !== '') return id;
+  return String(header(stream.headers, 'streamtype') === 'error' ? stream.id : stream.id - 2);
+}
+
+interface Pair {
+  error?: SpdyStream;
+  data?: SpdyStream;
+}
+
+/** The error stream is written, never read: what a client sends on it is dropped. */
+const IGNORE_INPUT: StreamSink = { data: () => true, end: () => {}, reset: () => {} };
+
+/** Port-forward for one pod over one connection: pairs streams and joins each pair to a backend. */
+export class PortForwardHandler implements StreamHandler {
+  private readonly pairs = new Map<string, Pair>();
+  private readonly backends = new Set<Socket>();
+
+  constructor(
+    private readonly runtime: PodRuntime,
+    private readonly pod: KubeObject,
+  ) {}
+
+  refuse(headers: Headers): string | null {
+    return refuseStreamHeaders(headers);
+  }
+
+  accepted(stream: SpdyStream): void {
+    const id = requestId(stream);
+    const type = header(stream.headers, 'streamtype') as keyof Pair;
+    let pair = this.pairs.get(id);
+    if (!pair) this.pairs.set(id, (pair = {}));
+    if (pair[type]) {
+      pair.error?.write(Buffer.from(`error processing stream for request ${id}: ${type} stream already assigned`));
+      return;
+    }
+    pair[type] = stream;
+    if (!pair.error || !pair.data) return;
+    this.pairs.delete(id);
+    this.forward(pair.error, pair.data);
+  }
+
+  /** The socket caught up: every backend may be read again. */
+  drained(): void {
+    for (const b of this.backends) b.resume();
+  }
+
+  /** Joins a complete pair to the container port named by the data stream. */
+  private forward(errorStream: SpdyStream, dataStream: SpdyStream): void {
+    const port = Number(header(dataStream.headers, 'port'));
+    let done = false;
+    /** Backend EOF: data FIN, then error FIN. A failure: its text and FIN on the error stream, then data FIN. */
+    const finish = (why?: string) => {
+      if (done) return;
+      done = true;
+      if (why === undefined) return void (dataStream.end(), errorStream.end());
+      errorStream.write(Buffer.from(forwardError(this.pod, port, why)));
+      errorStream.end();
+      dataStream.end();
+    };
+    errorStream.attach(IGNORE_INPUT);
+    const dialled = dialContainerPort(this.runtime, this.pod, port);
+    if ('refused' in dialled) {
+      dataStream.attach(IGNORE_INPUT);
+      return finish(dialled.refused);
+    }
+    const backend = dialled.socket;
+    this.backends.add(backend);
+    backend.on('data', (chunk: Buffer) => {
+      // One socket carries every stream: while it is backed up, no backend is read.
+      if (!dataStream.write(chunk)) for (const b of this.backends) b.pause();
+    });
+    backend.on('drain', () => dataStream.resume());
+    backend.on('end', () => finish());
+    backend.on('error', (err: NodeJS.ErrnoException) => (finish(socketFailure(err)), backend.destroy()));
+    backend.on('close', () => this.backends.delete(backend));
+    dataStream.attach({
+      data: (chunk) => backend.write(chunk),
+      // The client's FIN is a real half-close: the backend's reply still flows back.
+      end: () => backend.end(),
+      // The client gave up on this connection: drop the backend; the kubelet then closes the error stream.
+      reset: () => {
+        done = true;
+        backend.destroy();
+        errorStream.end();
+      },
+    });
+  }
+}
