@@ -1,17 +1,19 @@
 /** A real kportd process for benchmarks: started with a config, ready when its sessions are. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type RpcClient } from '../client/rpc.js';
 import { waitUntil } from '../test/helpers/wait.js';
+import { rssMB } from './usage.js';
 
 /** A running kportd. */
 export interface Kportd {
   child: ChildProcess;
+  pid: number;
   rpc: RpcClient;
-  /** The first local port session `name` listens on. */
-  port(name: string): Promise<number>;
+  /** The local port session `name` listens on: its first, or the first for remote port `remote`. */
+  port(name: string, remote?: number): Promise<number>;
   /** Resident memory now, from /proc. */
   rssMB(): number;
   stop(): Promise<void>;
@@ -38,10 +40,17 @@ export async function startKportd(dir: string, config: string): Promise<Kportd> 
   await Promise.all((await client.call('session.list', {})).map((s) => client.call('session.wait', { name: s.name, timeoutMs: 30_000 })));
   return {
     child,
+    pid: child.pid!,
     rpc: client,
-    port: async (name) => (await client.call('session.get', { name })).listeners[0]!.port,
-    rssMB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
+    port: async (name, remote) => {
+      const { listeners } = await client.call('session.get', { name });
+      const l = remote === undefined ? listeners[0] : listeners.find((x) => x.remote === remote);
+      if (!l) throw new Error(`session ${name} listens for no remote port ${remote}`);
+      return l.port;
+    },
+    rssMB: () => rssMB(child.pid!),
     stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       await client.close();
       child.kill('SIGTERM');
