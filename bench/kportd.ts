@@ -1,7 +1,13 @@
-/** A real kportd process for benchmarks: started with a config, ready when its sessions are. */
+/**
+ * A real kportd process for benchmarks: started with a config, ready when its sessions are.
+ * KPORT_BENCH_PROF=1 runs every kportd under `node --cpu-prof`, one folder per daemon under
+ * KPORT_BENCH_PROF_DIR (default: a new temp folder, named on stderr); the profile is written when
+ * kportd exits. KPORT_BENCH_NODE_ARGS passes any other node flags.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type RpcClient } from '../client/rpc.js';
 import { waitUntil } from '../test/helpers/wait.js';
@@ -21,14 +27,20 @@ export interface Kportd {
 
 const daemonMain = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
 
+/** Where kportd CPU profiles go (KPORT_BENCH_PROF=1), else null. */
+const PROFILE_ROOT = process.env.KPORT_BENCH_PROF === '1' ? process.env.KPORT_BENCH_PROF_DIR || mkdtempSync(join(tmpdir(), 'kport-bench-prof-')) : null;
+if (PROFILE_ROOT) console.error(`kportd CPU profiles: ${PROFILE_ROOT}/<daemon>/*.cpuprofile (summarize one: node dist/bench/top-frames.js FILE)`);
+
+/** Node flags that profile the kportd named `name`, when profiling. */
+const profileArgs = (name: string) => (PROFILE_ROOT ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_ROOT, name)}`] : []);
+
 /** Runs `kportd --foreground` on `config` (kport.yaml text) in `dir` and waits until every session is ready. */
 export async function startKportd(dir: string, config: string): Promise<Kportd> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'kport.yaml');
   writeFileSync(file, config);
   const socket = join(dir, 'kportd.sock');
-  // KPORT_BENCH_NODE_ARGS passes node flags to kportd, e.g. --cpu-prof to profile it under load.
-  const nodeArgs = (process.env.KPORT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...(process.env.KPORT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...profileArgs(basename(dir))];
   const child = spawn(process.execPath, [...nodeArgs, daemonMain, '--foreground', '--config', file], { stdio: 'ignore', env: { ...process.env, KPORT_STATE_DIR: dir, KPORT_SOCKET: socket } });
   // A benchmark that dies half-way must not leave kportd running.
   const orphanGuard = () => child.kill('SIGKILL');

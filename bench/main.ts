@@ -3,7 +3,7 @@
  * `npm run bench`: every benchmark in one run, figures printed (never asserted). kport against the
  * real `kubectl port-forward` on one simulated pod; forwards through a real kportd process (failover,
  * memory); then proxies (kport vs kubectl proxy vs the API server directly). KPORT_BENCH_ONLY picks
- * some of them (`compare,forward,proxy`).
+ * some of them (`compare,forward,proxy`); KPORT_BENCH_PROF=1 profiles every kportd (bench/kportd.ts).
  */
 import { availableParallelism, cpus } from 'node:os';
 import { benchCompare } from './compare.js';
