@@ -9,6 +9,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { SimCluster } from '../test/cluster/cluster.js';
 import { isPodReady } from '../test/cluster/pod-status.js';
 import type { SpdyCounts } from '../test/cluster/spdy-endpoint.js';
+import { threadCpuSeconds } from './usage.js';
 
 /** The pod both kport and kubectl forward to in the comparison: an echo port and a source port. */
 export const BENCH_POD = { name: 'bench', echoPort: 7000, sourcePort: 9100 } as const;
@@ -20,8 +21,8 @@ export interface ClusterInfo {
   backends: { dbEcho: number; srcSource: number; benchEcho: number; benchSource: number };
 }
 
-type Request = { cmd: 'replace'; selector: string } | { cmd: 'spdy'; pod: string } | { cmd: 'stop' };
-type Reply = { readyAt: number } | { spdy: SpdyCounts };
+type Request = { cmd: 'replace'; selector: string } | { cmd: 'spdy'; pod: string } | { cmd: 'cpu' } | { cmd: 'stop' };
+type Reply = { readyAt: number } | { spdy: SpdyCounts } | { cpu: number };
 
 const ROLE = 'bench-cluster';
 
@@ -49,6 +50,7 @@ async function serve(): Promise<void> {
       return process.exit(0);
     }
     if (r.cmd === 'spdy') return port.postMessage({ spdy: cluster.spdy('default', r.pod) } satisfies Reply);
+    if (r.cmd === 'cpu') return port.postMessage({ cpu: threadCpuSeconds() } satisfies Reply);
     const old = cluster.readyPods('default', r.selector)[0]!;
     const app = old.metadata.labels?.app;
     // Timestamp the replacement's readiness on the shared wall clock, the moment the store records it.
@@ -72,6 +74,8 @@ export interface BenchCluster {
   replace(selector: string): Promise<number>;
   /** The simulator's SPDY port-forward counters for one pod. */
   spdy(pod: string): Promise<SpdyCounts>;
+  /** CPU seconds the worker's thread (API server, kubelet, backends, TLS) has used so far. */
+  cpuSeconds(): Promise<number>;
   /** How busy the worker's event loop has been (pass an earlier reading for the time since). */
   utilization(since?: EventLoopUtilization): EventLoopUtilization;
   stop(): Promise<void>;
@@ -101,6 +105,7 @@ export async function startCluster(): Promise<BenchCluster> {
     info,
     replace: async (selector) => (await ask<{ readyAt: number }>({ cmd: 'replace', selector })).readyAt,
     spdy: async (pod) => (await ask<{ spdy: SpdyCounts }>({ cmd: 'spdy', pod })).spdy,
+    cpuSeconds: async () => (await ask<{ cpu: number }>({ cmd: 'cpu' })).cpu,
     utilization: (since) => worker.performance.eventLoopUtilization(since),
     stop: async () => {
       if (stopped) return;

@@ -70,26 +70,41 @@ function comparisonTable(f: CompareFigures): string[] {
   return table([head, ...rows]);
 }
 
-/** Who was busy while each figure was measured, median over the rounds. */
+/** Who was busy while each figure was measured, median over the rounds, and CPU per unit of work. */
 function usageTable(f: CompareFigures): string[] {
-  const series: [string, Series | null, string][] = [
+  const series: [string, Series | null, string | null][] = [
     ['kport (spdy)', f.kport, 'kportd'],
     ['kubectl', f.kubectl, 'kubectl'],
     ['kport (websocket)', f.kportWebsocket, 'kportd'],
-    ['direct', f.direct, ''],
+    ['direct', f.direct, null],
   ];
-  const phases: [Phase, string][] = [
-    ['connect', 'new connections'],
-    ['download1', 'download, 1 stream'],
-    ['download8', `download, ${f.settings.parallelStreams} streams`],
-    ['echo1', 'echo, 1 stream'],
+  const { connections, downloadMiB, echoMiB, parallelStreams } = f.settings;
+  // Per unit: µs per new connection; ms per MiB moved (echo: per MiB each way).
+  const phases: [Phase, string, number, string][] = [
+    ['connect', 'new connections', connections / 1000, 'µs/conn'],
+    ['download1', 'download, 1 stream', downloadMiB, 'ms/MiB'],
+    ['download8', `download, ${parallelStreams} streams`, downloadMiB, 'ms/MiB'],
+    ['echo1', 'echo, 1 stream', echoMiB, 'ms/MiB'],
   ];
-  const rows = [['', 'forwarder CPU', 'simulator loop', 'load loop', 'machine', 'not ours']];
+  const pct = (n: number) => `${Math.round(n * 100)}%`;
+  const rows = [['', 'forwarder CPU', 'per unit', 'simulator CPU', 'per unit', 'sim loop busy', 'load CPU', 'machine', 'not ours']];
   for (const [name, s, proc] of series) {
     if (!s) continue;
-    for (const [phase, label] of phases) {
-      const at = (key: string) => (key && s.usage[0]?.[phase]?.[key] !== undefined ? `${Math.round(median(s.usage.map((u) => u[phase][key]!)))}%` : '—');
-      rows.push([`${name}, ${label}`, proc ? `${at(proc)} ${proc}` : '—', at('simulator'), at('load'), at('machine'), at('others')]);
+    for (const [phase, label, units, unit] of phases) {
+      const us = s.usage.map((u) => u[phase]);
+      const share = (k: string) => median(us.map((u) => (u.cpu[k] ?? 0) / u.seconds));
+      const perUnit = (k: string) => `${num(median(us.map((u) => ((u.cpu[k] ?? 0) * 1000) / units)))} ${unit}`;
+      rows.push([
+        `${name}, ${label}`,
+        proc ? `${pct(share(proc))} ${proc}` : '—',
+        proc ? perUnit(proc) : '—',
+        pct(share('simulator')),
+        perUnit('simulator'),
+        pct(median(us.map((u) => u.loops.simulator ?? 0))),
+        pct(share('load')),
+        pct(median(us.map((u) => u.machine))),
+        pct(median(us.map((u) => u.others))),
+      ]);
     }
   }
   return table(rows);
@@ -124,8 +139,9 @@ export function formatCompare(f: CompareFigures): string {
   out.push('for comparison, one round each: the v4 WebSocket fallback (one WebSocket per connection) and the backend itself');
   out.push(...comparisonTable(f));
   out.push('');
-  out.push('who was busy (median over rounds): forwarder CPU in % of one core; event loops in % of their time (the simulator runs the API server,');
-  out.push(`kubelet and backends); machine and "not ours" (other work on the box) in % of all cores; load average at the start: ${f.loadAverage.join(' ')}`);
+  out.push('who was busy (median over rounds): CPU in % of one core (processes: every thread; the simulator and the load generator: their own thread),');
+  out.push('and per unit of work; the simulator (API server, kubelet, backends, TLS) loop busy in % of its time; machine and "not ours" (other work');
+  out.push(`on the box) in % of all cores. Load average at the start: ${f.loadAverage.join(' ')}`);
   out.push(...usageTable(f));
   out.push(`(comparison took ${f.seconds} s)`);
   return out.join('\n');

@@ -18,7 +18,7 @@ import { formatCompare } from './compare-format.js';
 import { kubectlVersion, startKubectlForward, type KubectlForm, type KubectlForward } from './kubectl.js';
 import { startKportd, type Kportd } from './kportd.js';
 import { connectAndEcho, downloadRate, echoRate, MiB, newConnections, quantile, tcpLink, type Closing } from './load.js';
-import { measureUsage, rssMB, type UsageFigures, type Watched } from './usage.js';
+import { cpuSeconds, measureUsage, rssMB, threadCpuSeconds, type Usage, type Watched } from './usage.js';
 
 /** Rounds per contender (KPORT_BENCH_ROUNDS overrides; 3 at least gives a median and a range worth the name). */
 const ROUNDS = Math.max(1, Number(process.env.KPORT_BENCH_ROUNDS ?? 3));
@@ -60,12 +60,12 @@ export type Phase = 'connect' | 'download1' | 'download8' | 'echo1';
 export interface Series {
   rounds: Round[];
   fairness: Fairness[];
-  usage: Record<Phase, UsageFigures>[];
+  usage: Record<Phase, Usage>[];
 }
 
 /** Everything the comparison produces. */
 export interface CompareFigures {
-  settings: { rounds: number; connections: number; memoryConnections: number; parallelStreams: number };
+  settings: { rounds: number; connections: number; memoryConnections: number; parallelStreams: number; downloadMiB: number; echoMiB: number };
   /** kubectl's binary, version and SPDY form; null when it is absent (its rows are skipped). */
   kubectlBinary: { bin: string; version: string; form: KubectlForm } | null;
   /** What session.get says carried each kport forward. */
@@ -99,11 +99,11 @@ interface Contender {
 }
 
 /** One round on `c`: every figure, each with who was busy while it was measured. */
-async function round(c: Contender, sizes: Sizes, watched: Watched): Promise<{ figures: Round; fairness: Fairness; usage: Record<Phase, UsageFigures> }> {
-  const measured = async <T>(run: () => Promise<T>): Promise<[T, UsageFigures]> => {
-    const done = measureUsage(watched);
+async function round(c: Contender, sizes: Sizes, watched: Watched): Promise<{ figures: Round; fairness: Fairness; usage: Record<Phase, Usage> }> {
+  const measured = async <T>(run: () => Promise<T>): Promise<[T, Usage]> => {
+    const done = await measureUsage(watched);
     const value = await run();
-    return [value, done()];
+    return [value, await done()];
   };
   // The warm-up connection: a session (kport's, kubectl's) is open before the clock starts.
   await connectAndEcho(c.echo);
@@ -153,8 +153,9 @@ export async function benchCompare(): Promise<CompareFigures> {
     }
     // Every process of the run, so that `others` in the usage figures is work that is not ours.
     const watched: Watched = {
-      processes: { bench: process.pid, kportd: kd.pid, ...(kubectl ? { kubectl: kubectl.pid } : {}) },
-      loops: { simulator: cluster.utilization, load: (since) => performance.eventLoopUtilization(since) },
+      cpu: { kportd: () => cpuSeconds(kd.pid), ...(kubectl ? { kubectl: () => cpuSeconds(kubectl!.pid) } : {}), simulator: cluster.cpuSeconds, load: threadCpuSeconds },
+      ours: [process.pid, kd.pid, ...(kubectl ? [kubectl.pid] : [])],
+      loops: { simulator: cluster.utilization },
     };
     // SPDY connections the simulator accepts, charged to whichever contender was running.
     const accepted = { kport: { upgrade: 0, tunnel: 0 }, kubectl: { upgrade: 0, tunnel: 0 } };
@@ -208,7 +209,7 @@ export async function benchCompare(): Promise<CompareFigures> {
 
     const transport = async (name: string) => (await kd.rpc.call('session.get', { name })).transport;
     return {
-      settings: { rounds: ROUNDS, connections: SIZES.connections, memoryConnections: MEMORY_CONNECTIONS, parallelStreams: PARALLEL_STREAMS },
+      settings: { rounds: ROUNDS, connections: SIZES.connections, memoryConnections: MEMORY_CONNECTIONS, parallelStreams: PARALLEL_STREAMS, downloadMiB: SIZES.download / MiB, echoMiB: SIZES.echo / MiB },
       kubectlBinary: found ? { ...found, form } : null,
       transports: { spdy: await transport('spdy'), websocket: await transport('ws') },
       kport: series.kport,

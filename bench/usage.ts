@@ -1,19 +1,28 @@
 /**
- * Who was busy while a figure was measured: CPU time of processes (kportd, kubectl) from /proc, how
- * busy event loops were (the simulator's worker, the load generator), and the whole machine. On a
- * 2-core box that tells a slow tool from a saturated simulator or a starved machine.
+ * Who was busy while a figure was measured: CPU time of processes (kportd, kubectl) and of single
+ * threads (the simulator's worker, the load generator) from /proc, how busy event loops were, and the
+ * whole machine, with the part of it that none of ours used. On a shared 2-core box that tells a
+ * slow forwarder from a saturated simulator or a starved machine.
  */
 import { readFileSync } from 'node:fs';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 
 const TICKS_PER_SECOND = 100;
 
-/** A process's CPU time so far (user + system, every thread), in seconds. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces and parentheses); utime and stime are fields 14 and 15.
+/** user + system time from a /proc stat line, in seconds (fields 14 and 15, after the command name). */
+function statSeconds(stat: string): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+}
+
+/** A process's CPU time so far (every thread), in seconds. */
+export function cpuSeconds(pid: number): number {
+  return statSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** The calling thread's CPU time so far, in seconds (a worker's, or the main thread's). */
+export function threadCpuSeconds(): number {
+  return statSeconds(readFileSync('/proc/thread-self/stat', 'utf8'));
 }
 
 /** A process's resident memory now, in MB. */
@@ -25,39 +34,53 @@ export function rssMB(pid: number): number {
 function machineTicks(): { busy: number; total: number } {
   const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
   const n = fields.slice(0, 8).map(Number);
-  const total = n.reduce((a, b) => a + b, 0);
-  return { busy: total - n[3]! - n[4]!, total };
+  return { busy: n.reduce((a, b) => a + b, 0) - n[3]! - n[4]!, total: n.reduce((a, b) => a + b, 0) };
 }
 
-/** What to watch: processes by pid, event loops by a reader of their utilization. */
+/** What to watch. */
 export interface Watched {
-  processes: Record<string, number>;
+  /** CPU seconds so far of each process or thread watched, by name. */
+  cpu: Record<string, () => number | Promise<number>>;
+  /** Every process of ours (the rest of the machine's busy time is "others"). */
+  ours: number[];
+  /** Event loops, by a reader of their utilization. */
   loops: Record<string, (since?: EventLoopUtilization) => EventLoopUtilization>;
 }
 
-/**
- * Percentages over one interval: processes in % of one core, loops in % of their time, `machine` in %
- * of every core, `others` the machine's busy time that none of the watched processes used, in % of
- * every core (other work sharing the box).
- */
-export type UsageFigures = Record<string, number>;
+/** One interval's figures. */
+export interface Usage {
+  seconds: number;
+  /** CPU seconds each watched process or thread used. */
+  cpu: Record<string, number>;
+  /** The fraction of the time each event loop was busy (preempted time counts as busy). */
+  loops: Record<string, number>;
+  /** The fraction of every core's time that was busy, and busy with none of ours. */
+  machine: number;
+  others: number;
+}
+
+const readAll = async (cpu: Watched['cpu']) => Object.fromEntries(await Promise.all(Object.entries(cpu).map(async ([k, read]) => [k, await read()] as const)));
+const oursSeconds = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 
 /** Starts measuring; the returned function ends the interval and gives its figures. */
-export function measureUsage(w: Watched): () => UsageFigures {
-  const start = performance.now();
-  const cpu = Object.fromEntries(Object.entries(w.processes).map(([k, pid]) => [k, cpuSeconds(pid)]));
+export async function measureUsage(w: Watched): Promise<() => Promise<Usage>> {
+  const cpu = await readAll(w.cpu);
   const loops = Object.fromEntries(Object.entries(w.loops).map(([k, read]) => [k, read()]));
+  const ours = oursSeconds(w.ours);
   const machine = machineTicks();
-  return () => {
+  const start = performance.now();
+  return async () => {
     const seconds = (performance.now() - start) / 1000;
-    const out: UsageFigures = {};
-    for (const [k, pid] of Object.entries(w.processes)) out[k] = Math.round(((cpuSeconds(pid) - cpu[k]!) / seconds) * 100);
-    for (const [k, read] of Object.entries(w.loops)) out[k] = Math.round(read(loops[k]).utilization * 100);
+    const nowCpu = await readAll(w.cpu);
     const now = machineTicks();
     const total = Math.max(1, now.total - machine.total);
-    const ours = Object.entries(w.processes).reduce((sum, [k, pid]) => sum + (cpuSeconds(pid) - cpu[k]!) * TICKS_PER_SECOND, 0);
-    out.machine = Math.round(((now.busy - machine.busy) / total) * 100);
-    out.others = Math.max(0, Math.round(((now.busy - machine.busy - ours) / total) * 100));
-    return out;
+    const busy = now.busy - machine.busy;
+    return {
+      seconds,
+      cpu: Object.fromEntries(Object.keys(w.cpu).map((k) => [k, nowCpu[k]! - cpu[k]!])),
+      loops: Object.fromEntries(Object.entries(w.loops).map(([k, read]) => [k, read(loops[k]).utilization])),
+      machine: busy / total,
+      others: Math.max(0, busy - (oursSeconds(w.ours) - ours) * TICKS_PER_SECOND) / total,
+    };
   };
 }
