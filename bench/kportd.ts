@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { connect, type RpcClient } from '../client/rpc.js';
 import { waitUntil } from '../test/helpers/wait.js';
 import { rssMB } from './usage.js';
@@ -27,8 +28,8 @@ export interface Kportd {
 
 const daemonMain = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
 
-/** Where kportd CPU profiles go (KPORT_BENCH_PROF=1), else null. */
-const PROFILE_ROOT = process.env.KPORT_BENCH_PROF === '1' ? process.env.KPORT_BENCH_PROF_DIR || mkdtempSync(join(tmpdir(), 'kport-bench-prof-')) : null;
+/** Where kportd CPU profiles go (KPORT_BENCH_PROF=1), else null; workers start no kportd. */
+const PROFILE_ROOT = process.env.KPORT_BENCH_PROF === '1' && isMainThread ? process.env.KPORT_BENCH_PROF_DIR || mkdtempSync(join(tmpdir(), 'kport-bench-prof-')) : null;
 if (PROFILE_ROOT) console.error(`kportd CPU profiles: ${PROFILE_ROOT}/<daemon>/*.cpuprofile (summarize one: node dist/bench/top-frames.js FILE)`);
 
 /** Node flags that profile the kportd named `name`, when profiling. */

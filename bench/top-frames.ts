@@ -14,6 +14,9 @@ interface CpuProfile {
   endTime: number;
 }
 
+/** Where a frame's code lives: its file, or its name for V8's own entries ((garbage collector), natives). */
+const fileOf = (frame: string) => /\((\S+):\d+\)$/.exec(frame)?.[1] ?? frame;
+
 /** One aggregated frame: microseconds of self time. */
 export interface FrameTime {
   frame: string;
@@ -52,5 +55,12 @@ if (process.argv[1]?.endsWith('top-frames.js')) {
   for (const f of frames.slice(0, Number(count))) {
     const busyShare = f.frame === '(idle)' ? '' : `${((f.selfUs / busy) * 100).toFixed(1)}%`;
     console.log(`  ${`${((f.selfUs / total) * 100).toFixed(1)}%`.padStart(6)}  ${busyShare.padStart(7)}  ${(f.selfUs / 1000).toFixed(0).padStart(8)}  ${f.frame}`);
+  }
+  // The same time by file: natives (writeBuffer, writev: a socket write, TLS encryption included) stand alone.
+  const byFile = new Map<string, number>();
+  for (const f of frames) if (f.frame !== '(idle)') byFile.set(fileOf(f.frame), (byFile.get(fileOf(f.frame)) ?? 0) + f.selfUs);
+  console.log('  of busy   self ms  file');
+  for (const [file, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, Number(count))) {
+    console.log(`  ${`${((us / busy) * 100).toFixed(1)}%`.padStart(7)}  ${(us / 1000).toFixed(0).padStart(8)}  ${file}`);
   }
 }
