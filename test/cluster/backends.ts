@@ -6,10 +6,13 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
-/** What answers on a container port. `refuse` declares the port but listens nowhere. */
-export type BackendKind = 'echo' | 'http' | 'source' | 'refuse';
+/**
+ * What answers on a container port. `refuse` declares the port but listens nowhere; `stall`
+ * accepts and never reads (a wedged container: whatever is sent to it backs up).
+ */
+export type BackendKind = 'echo' | 'http' | 'source' | 'stall' | 'refuse';
 
-const KINDS: readonly string[] = ['echo', 'http', 'source', 'refuse'];
+const KINDS: readonly string[] = ['echo', 'http', 'source', 'stall', 'refuse'];
 
 /** A pod's container port as declared in its spec. */
 export interface ContainerPort {
@@ -43,7 +46,7 @@ export class PodBackends {
     for (const p of ports) {
       const kind = backendKind(p, annotation);
       if (kind === 'refuse') continue;
-      const server = kind === 'http' ? b.httpServer() : kind === 'source' ? b.sourceServer() : b.echoServer();
+      const server = kind === 'http' ? b.httpServer() : kind === 'source' ? b.sourceServer() : kind === 'stall' ? b.stallServer() : b.echoServer();
       server.on('connection', (s: Socket) => b.track(s));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -75,6 +78,11 @@ export class PodBackends {
       socket.resume();
       fill();
     });
+  }
+
+  /** Accepts and never reads: no 'data' listener, so the socket stops once its buffer is full. */
+  private stallServer(): Server {
+    return createTcpServer(() => {});
   }
 
   private httpServer(): HttpServer {

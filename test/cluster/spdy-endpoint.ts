@@ -39,6 +39,8 @@ export interface SpdyCounts {
   connections: number;
   /** Streams open now over those connections (each forwarded TCP connection is two). */
   streams: number;
+  /** Connections that read nothing now because one backend cannot take more (spdystream's unbuffered streams). */
+  stalled: number;
   /** Connections accepted since the cluster started, by form. */
   accepted: { upgrade: number; tunnel: number };
 }
@@ -119,7 +121,12 @@ export class SpdyEndpoint {
       accepted.upgrade += seen.upgrade;
       accepted.tunnel += seen.tunnel;
     }
-    return { connections: open.length, streams: open.reduce((sum, s) => sum + s.conn.openStreams, 0), accepted };
+    return {
+      connections: open.length,
+      streams: open.reduce((sum, s) => sum + s.conn.openStreams, 0),
+      stalled: open.filter((s) => s.conn.stalled).length,
+      accepted,
+    };
   }
 
   /** A pod's containers stopped: its connections close as the kubelet closes them (streams reset, GOAWAY). */

@@ -155,6 +155,11 @@ export class SpdyServerConnection extends EventEmitter {
     return this.streams.size;
   }
 
+  /** True while a stream's reader holds up the whole connection (nothing is read). */
+  get stalled(): boolean {
+    return this.stalledBy.size > 0;
+  }
+
   /** Starts reading: `head` holds bytes that came with the upgrade request. */
   start(head: Buffer): void {
     this.reader.push(head);

@@ -10,6 +10,7 @@ import { waitUntil } from '../helpers/wait.js';
 
 const ECHO = 7000;
 const REFUSED = 9000;
+const STALL = 9100;
 const POD = 'spdy';
 
 describe('simulated SPDY port-forward', () => {
@@ -129,6 +130,26 @@ describe('simulated SPDY port-forward', () => {
     assert.equal(c.ofType('window_update').length, 0);
   });
 
+  test('a backend that stops reading stalls its whole connection; another connection to the pod still flows', async () => {
+    // Its own pod: a stalled connection reads nothing, so it notices no close either; deleting the pod ends it.
+    cluster.pod('default', 'wedged', { ports: [{ containerPort: ECHO }, { containerPort: STALL }], annotations: { 'sim.kport.dev/backends': `${STALL}=stall` } });
+    await cluster.waitFor(() => cluster.readyPods('default').some((p) => p.metadata.name === 'wedged'), 10_000, 'wedged ready');
+    const c = await connect('upgrade', 'wedged');
+    c.openPair(1, STALL, '0');
+    await c.until(() => c.ofType('syn_reply').length === 2, 'replies');
+    // More than the kernel buffers between the simulator and a wedged backend can hold.
+    const block = Buffer.alloc(1 << 20);
+    for (let i = 0; i < 16; i++) c.data(3, block);
+    await waitUntil(() => cluster.spdy('default', 'wedged').stalled === 1, 'the connection stalled');
+    const other = await connect('upgrade', 'wedged');
+    other.openPair(1, ECHO, '0');
+    other.data(3, 'unaffected');
+    await other.until(() => other.received(3).toString() === 'unaffected', 'the echo on the other connection');
+    assert.equal(cluster.spdy('default', 'wedged').stalled, 1);
+    cluster.deletePod('default', 'wedged');
+    await Promise.all([c.closed, other.closed]);
+  });
+
   test('RST_STREAM from the client ends that forward only', async () => {
     const c = await connect();
     c.openPair(1, ECHO, '0');
@@ -150,6 +171,16 @@ describe('simulated SPDY port-forward', () => {
     await c.closed;
     assert.ok(c.finished(3), 'the data stream was finished before the close');
     await waitUntil(() => cluster.spdy('default', POD).connections === 0, 'connection gone');
+  });
+
+  test('a frame that breaks the protocol ends its connection, not the server', async () => {
+    const c = await connect();
+    // A control frame claiming SPDY version 2.
+    c.send(Buffer.from([0x80, 0x02, 0x00, 0x06, 0x00, 0x00, 0x00, 0x04, 0, 0, 0, 1]));
+    await c.closed;
+    const next = await connect();
+    next.ping(1);
+    await next.until(() => next.ofType('ping').length === 1, 'a pong on a new connection');
   });
 
   test('dropStreams cuts SPDY connections without a GOAWAY', async () => {
