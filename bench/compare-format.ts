@@ -22,6 +22,8 @@ const rowsOf = (f: CompareFigures): { metric: Metric; label: string; target: Tar
 ];
 /** kportd's RSS after the 1,000 connections may exceed the RSS before them by this much. */
 const RSS_TARGET_MB = 10;
+/** Above this share of the machine used by other work during the rounds, the ratios come with a warning. */
+const NOISY_SHARE = 0.25;
 
 const num = (n: number) => (n >= 100 ? String(Math.round(n)) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const ratio = (n: number) => `${n.toFixed(2)}×`;
@@ -127,6 +129,11 @@ export function formatCompare(f: CompareFigures): string {
   out.push('');
   out.push(`median (range) over ${f.settings.rounds} alternating rounds; a round: ${f.settings.connections} new connections in a row after a warm-up one (connect → first echoed byte), then download and echo`);
   out.push(...mainTable(f));
+  const busyElsewhere = median([f.kport, f.kubectl].flatMap((x) => x?.usage.flatMap((u) => Object.values(u).map((p) => p.others)) ?? []));
+  if (busyElsewhere > NOISY_SHARE) {
+    out.push(`  ⚠ other work used ${Math.round(busyElsewhere * 100)}% of the machine during these rounds (median): single-threaded kportd loses more of a saturated box than`);
+    out.push(`    multi-threaded kubectl does, so these ratios say more about the box than about kport (see "not ours" below); rerun when it is quieter`);
+  }
   const m = f.memory;
   const delta = m.kportd.after - m.kportd.before;
   const rss = (x: { before: number; after: number }) => `${x.before.toFixed(1)} → ${x.after.toFixed(1)} MB (${x.after - x.before >= 0 ? '+' : ''}${(x.after - x.before).toFixed(1)})`;
