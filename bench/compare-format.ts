@@ -25,7 +25,7 @@ const RSS_TARGET_MB = 10;
 /** Above this share of the machine used by other work during the rounds, the ratios come with a warning. */
 const NOISY_SHARE = 0.25;
 
-const num = (n: number) => (n >= 100 ? String(Math.round(n)) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+const num = (n: number) => (n >= 99.5 ? String(Math.round(n)) : n >= 9.995 ? n.toFixed(1) : n.toFixed(2));
 const ratio = (n: number) => `${n.toFixed(2)}×`;
 const values = (s: Series, m: Metric) => s.rounds.map((r: Round) => r[m]);
 const verdict = (t: Target, r: number) => ((t.op === '≤' ? r <= t.ratio : r >= t.ratio) ? 'met' : 'NOT met');
