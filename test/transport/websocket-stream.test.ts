@@ -14,10 +14,11 @@ after(() => peer.close());
 const message = (channel: number, payload: string) => Buffer.concat([Buffer.from([channel, 80, 0]), Buffer.from(payload)]);
 
 /** How a ChannelStream for port 80 ends, and what it passed on, when the server sends `messages` and closes. */
-async function played(messages: Buffer[]): Promise<{ how: 'end' | KportError; data: string }> {
+async function played(messages: Buffer[], finish: 'close' | 'cut' = 'close'): Promise<{ how: 'end' | KportError; data: string }> {
   const ws = await peer.dial((server) => {
     for (const m of messages) server.send(m);
-    server.close();
+    if (finish === 'cut') server.terminate();
+    else server.close();
   });
   const stream = new ChannelStream(ws, 80);
   const chunks: Buffer[] = [];
@@ -39,4 +40,11 @@ test('text on the error channel ends the stream with it', async () => {
 test('blank text on the error channel is no error, as on a SPDY error stream', async () => {
   // Found by test/fuzz/v4-messages: it ended the stream with a STREAM_ERROR whose message was empty.
   assert.deepEqual(await played([message(1, ' \n'), message(0, 'still here')]), { how: 'end', data: 'still here' });
+});
+
+test('a WebSocket cut without a close frame is an error, not a clean end the client could take for the whole reply', async () => {
+  // Found by test/fuzz/v4-messages: a truncated transfer reached the local client as a normal FIN.
+  const { how } = await played([message(0, 'part of a reply')], 'cut');
+  assert.ok(how instanceof KportError && how.code === 'STREAM_ERROR', String(how));
+  assert.match(how.message, /cut/);
 });
