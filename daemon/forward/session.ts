@@ -11,8 +11,9 @@ import type { KubeClient } from '../kube/client.js';
 import type { NamespaceCaches } from '../kube/caches.js';
 import { makeDialer, type DialerOptions } from '../kube/transport/select.js';
 import type { PodDialer } from '../kube/transport/types.js';
-import type { PortForwardVerb } from '../kube/access.js';
+import { portForwardVerdict } from '../kube/access.js';
 import { ApiStatusError } from '../kube/errors.js';
+import { notFoundIn } from '../kube/missing.js';
 import type { NamespaceCache } from '../kube/namespace-cache.js';
 import type { LabelSelector, Pod, Workload } from '../kube/objects.js';
 import { candidates, describeTarget, remotePort, type TargetView } from '../kube/resolve.js';
@@ -20,8 +21,9 @@ import { Backoff } from '../session/backoff.js';
 import { SessionCore } from '../session/core.js';
 import type { Session, SessionDeps } from '../session/session.js';
 import { balancerFor, type Balancer } from './balancer.js';
+import { carry, DIAL_RETRY_MAX_MS, dialRetryable, MAX_HELD, openStream } from './dial.js';
 import { bindListeners, type Listeners } from './listener.js';
-import { pipe, type Pipe } from './pipe.js';
+import type { Pipe } from './pipe.js';
 
 /** What a forward needs beyond any session's deps. */
 export interface ForwardDeps extends SessionDeps {
@@ -45,14 +47,6 @@ interface Connection {
   closed: boolean;
 }
 
-/** Held connections beyond this many are refused rather than queued. */
-const MAX_HELD = 1024;
-/**
- * Dials are retried only while connections wait for them, so the retry delay is kept short: a
- * cluster that works again (port-forward no longer refused) serves them within this long. Signals
- * that it works again (the API server back, a new ready pod, a stream that opened) retry at once.
- */
-const DIAL_RETRY_MAX_MS = 800;
 
 const WORKLOAD_PATHS: Record<string, string> = { deployment: 'deployments', statefulset: 'statefulsets', replicaset: 'replicasets' };
 
@@ -179,14 +173,8 @@ export class ForwardSession implements Session {
   }
 
   /** TARGET_NOT_FOUND for `kind/name`, or NAMESPACE_NOT_FOUND when the namespace itself is missing. */
-  private async notFound(kind: string, name: string): Promise<KportError> {
-    const ns = this.spec.namespace;
-    try {
-      await this.client?.request(`/api/v1/namespaces/${encodeURIComponent(ns)}`, { signal: this.abort.signal, codes: { notFound: 'NAMESPACE_NOT_FOUND' } });
-    } catch (err) {
-      if (err instanceof ApiStatusError && err.code === 'NAMESPACE_NOT_FOUND') return new KportError('NAMESPACE_NOT_FOUND', `namespace "${ns}" not found`);
-    }
-    return new KportError('TARGET_NOT_FOUND', `${kind} "${name}" not found in namespace "${ns}"`);
+  private notFound(kind: string, name: string): Promise<KportError> {
+    return notFoundIn(this.client!, this.spec.namespace, `${kind} "${name}"`, this.abort.signal);
   }
 
   /** Enters `backoff` and runs `then` after the next backoff delay (one retry pending at a time). */
@@ -285,20 +273,9 @@ export class ForwardSession implements Session {
    * that will not answer is taken at its first stream's word.
    */
   private askAccess(): void {
-    const client = this.client!;
-    const verbs: PortForwardVerb[] = this.spec.transport === 'spdy' ? ['create'] : this.spec.transport === 'auto' ? ['create', 'get'] : ['get'];
     this.access = 'asking';
     if (this.core.state === 'starting') this.core.transition('starting', 'checking permission to port-forward');
-    void (async () => {
-      let reason = '';
-      for (const verb of verbs) {
-        const answer = await client.access.mayPortForward(this.spec.namespace, verb);
-        if (answer.allowed !== false) return 'allowed' as const;
-        reason = answer.reason;
-      }
-      const context = client.context;
-      return new KportError('FORBIDDEN', `forbidden: the user of context "${context}" may not ${verbs.join(' or ')} pods/portforward in namespace "${this.spec.namespace}" (SelfSubjectAccessReview${reason ? `: ${reason}` : ''})`);
-    })().then((verdict) => {
+    void portForwardVerdict(this.client!, this.spec.namespace, this.spec.transport).then((verdict) => {
       if (this.stopped || this.access !== 'asking') return;
       this.access = verdict;
       this.evaluate();
@@ -366,32 +343,27 @@ export class ForwardSession implements Session {
     if (port instanceof KportError) return this.close(conn, port);
     conn.pod = pod.metadata.name;
     let stream;
-    const dialStart = performance.now();
     try {
-      stream = await this.dialer!.dial({ namespace: this.spec.namespace, pod: pod.metadata.name, port }, this.abort.signal);
+      stream = await openStream(this.dialer!, { namespace: this.spec.namespace, pod: pod.metadata.name, port }, this.core, this.client!, this.abort.signal);
     } catch (err) {
       conn.pod = undefined;
       if (conn.closed || this.stopped) return;
       const e = toKportError(err);
       this.core.recordError(e);
-      if (e.code === 'API_UNREACHABLE') this.client?.reachability.lost();
       // A pod that vanished or stopped running since the last watch event is churn: retry elsewhere.
-      if (!isRetryable(e.code) && e.code !== 'TARGET_NOT_FOUND') {
+      if (!dialRetryable(e)) {
         this.close(conn, null);
         return this.failSlowly(e);
       }
       this.hold(conn);
       return this.retryLater(e, () => this.evaluate());
     }
-    this.core.observeStreamOpen(performance.now() - dialStart);
     if (conn.closed || this.stopped) return void stream.destroy();
     clearTimeout(conn.timer);
     this.backoff.reset();
     // A stream opened: connections held for a retry need not wait for it.
     if (this.cancelRetry()) this.evaluate();
-    this.core.setTransport(this.dialer!.transport);
-    const counters = this.core.counters;
-    conn.pipe = pipe(conn.socket, stream, { onBytesIn: (n) => (counters.bytesIn += n), onBytesOut: (n) => (counters.bytesOut += n) });
+    conn.pipe = carry(conn.socket, stream, this.core);
     const outcome = await conn.pipe.done;
     if (outcome.error && !outcome.cancelled) this.core.recordError(outcome.error);
     this.close(conn, null);
