@@ -5,10 +5,33 @@
  */
 import type { Socket } from 'node:net';
 import { isRetryable, toKportError, type KportError } from '../api/errors.js';
+import type { TransportChoice } from '../../config/types.js';
+import type { NamespaceCaches } from '../kube/caches.js';
 import type { KubeClient } from '../kube/client.js';
+import { makeDialer, type DialerOptions } from '../kube/transport/select.js';
 import type { PodDialer, PodPort, PodStream } from '../kube/transport/types.js';
 import type { SessionCore } from '../session/core.js';
+import type { SessionDeps } from '../session/session.js';
 import { pipe, type Pipe } from './pipe.js';
+
+/** What a session that carries connections over port-forward streams (a forward, a gateway) is built with. */
+export interface StreamSessionDeps<S extends { transport: TransportChoice }> extends SessionDeps {
+  caches: NamespaceCaches;
+  /** Builds the stream dialer for a client (tests inject fakes; default: makeDialer for spec.transport). */
+  dialer?: (client: KubeClient, spec: S) => PodDialer;
+  /** Tuning of the real dialers (tests shorten pings and drains). */
+  dialerOptions?: DialerOptions;
+  /** Delay between retries of a `failed` session (default 10 s). */
+  slowRetryMs?: number;
+}
+
+/** Retries of a `failed` session come this long apart unless the deps say otherwise. */
+export const SLOW_RETRY_MS = 10_000;
+
+/** The dialer a session's deps ask for: the injected one, else the transport its spec names. */
+export function dialerFor<S extends { transport: TransportChoice }>(deps: StreamSessionDeps<S>, client: KubeClient, spec: S): PodDialer {
+  return deps.dialer ? deps.dialer(client, spec) : makeDialer(client, spec.transport, deps.dialerOptions);
+}
 
 /** Connections held for a ready pod beyond this many are refused rather than queued. */
 export const MAX_HELD = 1024;

@@ -8,8 +8,6 @@ import type { Socket } from 'node:net';
 import type { ForwardSpec, PortMapping } from '../../config/types.js';
 import { isRetryable, KportError, toKportError } from '../api/errors.js';
 import type { KubeClient } from '../kube/client.js';
-import type { NamespaceCaches } from '../kube/caches.js';
-import { makeDialer, type DialerOptions } from '../kube/transport/select.js';
 import type { PodDialer } from '../kube/transport/types.js';
 import { portForwardVerdict } from '../kube/access.js';
 import { ApiStatusError } from '../kube/errors.js';
@@ -18,23 +16,16 @@ import type { NamespaceCache } from '../kube/namespace-cache.js';
 import type { LabelSelector, Pod, Workload } from '../kube/objects.js';
 import { candidates, describeTarget, remotePort, type TargetView } from '../kube/resolve.js';
 import { Backoff } from '../session/backoff.js';
+import { SlowRetry } from '../session/slow-retry.js';
 import { SessionCore } from '../session/core.js';
-import type { Session, SessionDeps } from '../session/session.js';
+import type { Session } from '../session/session.js';
 import { balancerFor, type Balancer } from './balancer.js';
-import { carry, DIAL_RETRY_MAX_MS, dialRetryable, MAX_HELD, openStream } from './dial.js';
+import { carry, DIAL_RETRY_MAX_MS, dialerFor, dialRetryable, MAX_HELD, openStream, SLOW_RETRY_MS, type StreamSessionDeps } from './dial.js';
 import { bindListeners, type Listeners } from './listener.js';
 import type { Pipe } from './pipe.js';
 
 /** What a forward needs beyond any session's deps. */
-export interface ForwardDeps extends SessionDeps {
-  caches: NamespaceCaches;
-  /** Builds the stream dialer for a client (tests inject fakes; default: makeDialer for spec.transport). */
-  dialer?: (client: KubeClient, spec: ForwardSpec) => PodDialer;
-  /** Tuning of the real dialers (tests shorten pings and drains). */
-  dialerOptions?: DialerOptions;
-  /** Delay between retries of a `failed` session (default 10 s). */
-  slowRetryMs?: number;
-}
+export type ForwardDeps = StreamSessionDeps<ForwardSpec>;
 
 /** One accepted local connection, from accept to close. */
 interface Connection {
@@ -77,7 +68,7 @@ export class ForwardSession implements Session {
   /** Whether the user may port-forward here: unknown until asked, then the answer. */
   private access: 'unknown' | 'asking' | 'allowed' | KportError = 'unknown';
   private retryTimer: NodeJS.Timeout | null = null;
-  private slowTimer: NodeJS.Timeout | null = null;
+  private readonly slowRetry: SlowRetry;
   private stopped = false;
   private readonly abort = new AbortController();
 
@@ -87,6 +78,10 @@ export class ForwardSession implements Session {
   ) {
     this.core = new SessionCore(spec, deps.source, deps.log);
     this.balancer = balancerFor(spec.balance);
+    this.slowRetry = new SlowRetry(deps.slowRetryMs ?? SLOW_RETRY_MS, () => {
+      this.core.transition('starting', 'retrying');
+      void this.setup();
+    });
   }
 
   async start(): Promise<void> {
@@ -116,7 +111,7 @@ export class ForwardSession implements Session {
       if (!this.cache) {
         const client = this.deps.clients.acquire(this.deps.kubeconfig, this.spec.context);
         this.client = client;
-        this.dialer = this.deps.dialer ? this.deps.dialer(client, this.spec) : makeDialer(client, this.spec.transport, this.deps.dialerOptions);
+        this.dialer = dialerFor(this.deps, client, this.spec);
         this.cache = this.deps.caches.acquire(client, this.spec.namespace);
         this.cache.on('change', this.onCacheChange);
         client.reachability.on('back', this.onApiBack);
@@ -131,12 +126,7 @@ export class ForwardSession implements Session {
     this.refuse(err);
     // The retry asks again: RBAC may have been fixed meanwhile.
     if (err.code === 'FORBIDDEN' || err.code === 'UNAUTHORIZED') this.forgetAccess();
-    if (this.slowTimer) clearTimeout(this.slowTimer);
-    this.slowTimer = setTimeout(() => {
-      this.slowTimer = null;
-      this.core.transition('starting', 'retrying');
-      void this.setup();
-    }, this.deps.slowRetryMs ?? 10_000);
+    this.slowRetry.schedule();
   }
 
   /** Starts reading the workload's selector unless a read is under way or backing off; evaluate() calls it. */
@@ -216,7 +206,7 @@ export class ForwardSession implements Session {
   /** Recomputes the ready pods from the cache and moves the state machine accordingly. */
   private evaluate(): void {
     const cache = this.cache;
-    if (this.stopped || !cache || this.slowTimer) return;
+    if (this.stopped || !cache || this.slowRetry.pending) return;
     const problem = cache.problem;
     if (problem && !isRetryable(problem.code)) return this.refuse(problem);
     if (problem || !cache.synced) {
@@ -315,10 +305,8 @@ export class ForwardSession implements Session {
     const conn: Connection = { socket, mapping, deadline: Date.now() + this.spec.connectTimeoutMs, closed: false };
     socket.on('error', () => {});
     socket.once('close', () => this.close(conn, null));
-    this.core.counters.connectionsTotal++;
-    this.core.counters.connectionsActive++;
     this.live.add(conn);
-    this.core.changed();
+    this.core.connectionOpened();
     if (this.stopped || this.core.state === 'failed') return this.close(conn, null);
     if (this.core.state === 'ready') void this.dispatch(conn);
     else this.hold(conn);
@@ -378,15 +366,15 @@ export class ForwardSession implements Session {
     this.live.delete(conn);
     if (why) this.core.recordError(why);
     if (!conn.socket.destroyed) conn.socket.destroy();
-    this.core.counters.connectionsActive--;
-    this.core.changed();
+    this.core.connectionClosed();
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.abort.abort();
-    for (const t of [this.retryTimer, this.slowTimer, this.workloadTimer]) if (t) clearTimeout(t);
+    for (const t of [this.retryTimer, this.workloadTimer]) if (t) clearTimeout(t);
+    this.slowRetry.cancel();
     const closing = this.listeners?.close();
     for (const c of [...this.live]) {
       c.pipe?.cancel(new KportError('SHUTTING_DOWN', 'forward stopped'));

@@ -15,20 +15,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatewaySpec } from '../../config/types.js';
 import { isRetryable, KportError, toKportError } from '../api/errors.js';
 import { balancerFor, type Balancer } from '../forward/balancer.js';
-import { carry, DIAL_RETRY_MAX_MS, dialRetryable, MAX_HELD, openStream } from '../forward/dial.js';
+import { carry, DIAL_RETRY_MAX_MS, dialerFor, dialRetryable, MAX_HELD, openStream, SLOW_RETRY_MS, type StreamSessionDeps } from '../forward/dial.js';
 import { bindListeners, type Listeners } from '../forward/listener.js';
 import type { Pipe } from '../forward/pipe.js';
 import { portForwardVerdict } from '../kube/access.js';
-import type { NamespaceCaches } from '../kube/caches.js';
 import type { KubeClient } from '../kube/client.js';
 import { notFoundIn } from '../kube/missing.js';
 import type { NamespaceCache } from '../kube/namespace-cache.js';
 import { isPodReady, type TargetView } from '../kube/resolve.js';
-import { makeDialer, type DialerOptions } from '../kube/transport/select.js';
 import type { PodDialer, PodStream } from '../kube/transport/types.js';
 import { Backoff } from '../session/backoff.js';
 import { SessionCore } from '../session/core.js';
-import type { Session, SessionDeps } from '../session/session.js';
+import { SlowRetry } from '../session/slow-retry.js';
+import type { Session } from '../session/session.js';
 import { accept, readRequest, refuse, type GatewayRequest } from './handshake.js';
 import { findByApi, findInCaches } from './lookup.js';
 import { parseDestination } from './names.js';
@@ -36,14 +35,7 @@ import { NamespacePool, type NamespaceUse } from './namespaces.js';
 import { destinationLabel, resolveRoute, type Named, type Route } from './route.js';
 
 /** What a gateway needs beyond any session's deps. */
-export interface GatewayDeps extends SessionDeps {
-  caches: NamespaceCaches;
-  /** Builds the stream dialer (tests inject fakes; default: makeDialer for spec.transport). */
-  dialer?: (client: KubeClient, spec: GatewaySpec) => PodDialer;
-  dialerOptions?: DialerOptions;
-  /** Delay between retries of a `failed` session (default 10 s). */
-  slowRetryMs?: number;
-}
+export type GatewayDeps = StreamSessionDeps<GatewaySpec>;
 
 /** One accepted local connection, from accept to close. */
 interface Connection {
@@ -91,7 +83,7 @@ export class GatewaySession implements Session {
   private waiting = 0;
   private readonly byDestination = new Map<string, number>();
   private readonly balancers = new Map<string, Balancer>();
-  private slowTimer: NodeJS.Timeout | null = null;
+  private readonly slowRetry: SlowRetry;
   private stopped = false;
 
   constructor(
@@ -99,6 +91,10 @@ export class GatewaySession implements Session {
     private readonly deps: GatewayDeps,
   ) {
     this.core = new SessionCore(spec, deps.source, deps.log);
+    this.slowRetry = new SlowRetry(deps.slowRetryMs ?? SLOW_RETRY_MS, () => {
+      this.core.transition('starting', 'retrying');
+      void this.setup();
+    });
   }
 
   async start(): Promise<void> {
@@ -120,7 +116,7 @@ export class GatewaySession implements Session {
       if (!this.client) {
         const client = this.deps.clients.acquire(this.deps.kubeconfig, this.spec.context);
         this.client = client;
-        this.dialer = this.deps.dialer ? this.deps.dialer(client, this.spec) : makeDialer(client, this.spec.transport, this.deps.dialerOptions);
+        this.dialer = dialerFor(this.deps, client, this.spec);
         this.pool = new NamespacePool(this.deps.caches, client, { idleMs: this.spec.namespaceIdleMs, max: MAX_NAMESPACES }, (ns) => this.onNamespaceChange(ns));
         client.reachability.on('back', this.onApiBack);
       }
@@ -142,12 +138,7 @@ export class GatewaySession implements Session {
     this.core.recordError(err);
     this.core.transition('failed', err.message);
     if (err.code === 'FORBIDDEN' || err.code === 'UNAUTHORIZED') this.client?.access.forget();
-    if (this.slowTimer) clearTimeout(this.slowTimer);
-    this.slowTimer = setTimeout(() => {
-      this.slowTimer = null;
-      this.core.transition('starting', 'retrying');
-      void this.setup();
-    }, this.deps.slowRetryMs ?? 10_000);
+    this.slowRetry.schedule();
   }
 
   /** A connection found the API server out of reach: the gateway waits for it (any success brings it back). */
@@ -175,10 +166,8 @@ export class GatewaySession implements Session {
     };
     socket.on('error', () => {});
     socket.once('close', () => this.close(conn));
-    this.core.counters.connectionsTotal++;
-    this.core.counters.connectionsActive++;
     this.live.add(conn);
-    this.core.changed();
+    this.core.connectionOpened();
     if (this.stopped) return this.close(conn);
     void this.serve(conn);
   }
@@ -373,14 +362,13 @@ export class GatewaySession implements Session {
     if (conn.destination !== null) this.count(conn.destination, -1);
     this.releaseNamespace(conn);
     if (!conn.socket.destroyed) conn.socket.destroy();
-    this.core.counters.connectionsActive--;
-    this.core.changed();
+    this.core.connectionClosed();
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.slowTimer) clearTimeout(this.slowTimer);
+    this.slowRetry.cancel();
     const closing = this.listeners?.close();
     for (const c of [...this.live]) {
       c.pipe?.cancel(new KportError('SHUTTING_DOWN', 'gateway stopped'));

@@ -85,6 +85,19 @@ export class SessionCore extends EventEmitter {
     this.changed();
   }
 
+  /** Counts a newly accepted local connection. */
+  connectionOpened(): void {
+    this.counters.connectionsTotal++;
+    this.counters.connectionsActive++;
+    this.changed();
+  }
+
+  /** Counts a local connection closed. */
+  connectionClosed(): void {
+    this.counters.connectionsActive--;
+    this.changed();
+  }
+
   /** Replaces a gateway's open connections by destination (the caller sorts them). */
   setDestinations(destinations: DestinationCount[]): void {
     this.byDestination = destinations;
