@@ -98,10 +98,13 @@ export class SessionCore extends EventEmitter {
     this.changed();
   }
 
-  /** Replaces a gateway's open connections by destination (the caller sorts them). */
-  setDestinations(destinations: DestinationCount[]): void {
+  /**
+   * Replaces a gateway's open connections by destination (the caller sorts them); `announce: false` when a change
+   * announced right after carries it (a connection closing).
+   */
+  setDestinations(destinations: DestinationCount[], announce = true): void {
     this.byDestination = destinations;
-    this.changed();
+    if (announce) this.changed();
   }
 
   /** Announces a change to subscribers. */
