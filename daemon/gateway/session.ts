@@ -254,7 +254,7 @@ export class GatewaySession implements Session {
         this.core.recordError(e);
         this.noteUnreachable(e);
         const delay = backoff.next();
-        if (Date.now() + delay >= conn.deadline) return new KportError('CONNECT_TIMEOUT', `no stream to ${label} within ${this.spec.connectTimeoutMs / 1000} s: ${e.message}`);
+        if (Date.now() + delay >= conn.deadline) return this.timedOut(`no stream to ${label}`, e);
         this.core.counters.reconnects++;
         await sleep(delay, undefined, { signal: conn.gone.signal }).catch(() => {});
       }
@@ -263,19 +263,23 @@ export class GatewaySession implements Session {
 
   /**
    * The route once the cache has one: at once when it does, else after the changes that bring it, until the
-   * connection's deadline (CONNECT_TIMEOUT naming what it waited for). Something absent from the start is refused
+   * connection's deadline (CONNECT_TIMEOUT naming what it waited for, API_UNREACHABLE when that was the API
+   * server). Something absent from the start is refused
    * at once (TARGET_NOT_FOUND, or NAMESPACE_NOT_FOUND when its namespace is missing too); something seen during the
    * wait that goes away (a pod being replaced) is waited for.
    */
   private routeTo(conn: Connection, named: Named, port: number, label: string, cache: NamespaceCache): Promise<Route | KportError> {
     let seen = false;
     let reason = `waiting for the watches of namespace "${named.namespace}"`;
+    let down: KportError | null = null;
     /** A route or an error when done; null to keep waiting (or while the namespace is being asked about). */
     const evaluate = (): Route | KportError | Promise<KportError> | null => {
       const problem = cache.problem;
       if (problem && !isRetryable(problem.code)) return problem;
+      down = problem?.code === 'API_UNREACHABLE' ? problem : null;
       if (problem || !cache.synced) {
         if (problem) reason = `API server unreachable: ${problem.message}`;
+        if (down) this.noteUnreachable(down);
         return null;
       }
       const r = resolveRoute(named, port, viewOf(cache));
@@ -306,11 +310,18 @@ export class GatewaySession implements Session {
       };
       const onGone = () => finish(GONE);
       const timer = setTimeout(() => {
-        finish(new KportError('CONNECT_TIMEOUT', `no ready pod for ${label} within ${this.spec.connectTimeoutMs / 1000} s (${reason}); closed a waiting connection`));
+        finish(down ? this.timedOut(`no ready pod for ${label}`, down) : new KportError('CONNECT_TIMEOUT', `no ready pod for ${label} within ${this.spec.connectTimeoutMs / 1000} s (${reason}); closed a waiting connection`));
       }, Math.max(0, conn.deadline - Date.now()));
       cache.on('change', check);
       conn.gone.signal.addEventListener('abort', onGone);
     });
+  }
+
+  /** What a wait that ran out says: the API server's unreachability as it is, anything else as CONNECT_TIMEOUT. */
+  private timedOut(what: string, last: KportError): KportError {
+    const within = `within ${this.spec.connectTimeoutMs / 1000} s`;
+    if (last.code === 'API_UNREACHABLE') return new KportError('API_UNREACHABLE', `${what} ${within}: ${last.message}`);
+    return new KportError('CONNECT_TIMEOUT', `${what} ${within}: ${last.message}`);
   }
 
   private balancerFor(label: string): Balancer {

@@ -93,6 +93,33 @@ describe('gateway refusals through a real kportd', () => {
     assert.deepEqual([...(await exchangeRaw(gw, Buffer.from([5, 1, 2])))], [5, 0xff]);
   });
 
+  // Last: it stops the API server.
+  test('the API server out of reach: SOCKS5 reply 3 and HTTP 502 once connectTimeout has passed, the gateway waiting until it is back', async () => {
+    const gw = await port('quick');
+    await cluster.stopApi();
+    try {
+      // A namespace not watched yet: its first list cannot be made.
+      const { reply, socket } = await socksConnect(gw, 'echo.ns2', 7000);
+      socket.destroy();
+      assert.equal(reply, 3);
+      const e = await lastError('quick');
+      assert.equal(e?.code, 'API_UNREACHABLE');
+      assert.match(e!.message, /^no ready pod for svc\/echo\.ns2:7000 within 0\.3 s: cannot reach the API server https:\/\/127\.0\.0\.1:\d+ /);
+      const viaHttp = await proxyGet(gw, 'http://echo.ns2:7000/');
+      assert.equal(viaHttp.status, 502);
+      assert.match(viaHttp.body, /^kport gateway: no ready pod for svc\/echo\.ns2:7000 within 0\.3 s: cannot reach the API server .* \(API_UNREACHABLE\)\n$/);
+      const s = await rpc.call('session.get', { name: 'quick' });
+      assert.equal(s.state, 'waiting');
+      assert.match(s.reason, /^API server unreachable: /);
+    } finally {
+      await cluster.startApi();
+    }
+    await rpc.call('session.wait', { name: 'quick', timeoutMs: 10_000 });
+    const { reply, socket } = await socksConnect(gw, 'echo.ns2', 7000);
+    socket.destroy();
+    assert.equal(reply, 0);
+  });
+
   test('a client that connects and leaves without a byte is no error', async () => {
     const gw = await port('cluster');
     const before = await lastError('cluster');
