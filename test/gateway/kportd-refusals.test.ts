@@ -9,6 +9,7 @@ import type { SimCluster } from '../cluster/cluster.js';
 import type { KportdHarness } from '../helpers/daemon.js';
 import { open } from '../helpers/forward.js';
 import { connectGet, curl, curlOrSkip, exchangeRaw, gatewayCluster, gatewayDaemon, proxyGet, socksConnect } from '../helpers/gateway.js';
+import { waitUntil } from '../helpers/wait.js';
 
 describe('gateway refusals through a real kportd', () => {
   let cluster: SimCluster;
@@ -91,6 +92,21 @@ describe('gateway refusals through a real kportd', () => {
     assert.deepEqual(await lastError('cluster'), { code: 'BAD_REQUEST', message: 'the SOCKS5 request names a host of 255 characters; DNS names have at most 253' });
     // Only authentication methods the gateway does not take: 0xff, then closed.
     assert.deepEqual([...(await exchangeRaw(gw, Buffer.from([5, 1, 2])))], [5, 0xff]);
+  });
+
+  test('a user RBAC does not let port-forward: the gateway is failed with FORBIDDEN, and connections are not allowed (2)', async () => {
+    await k.ok('gateway', 'viewer', '--context', 'sim-viewer', '--port', '0', '--ephemeral');
+    try {
+      await waitUntil(async () => (await rpc.call('session.get', { name: 'viewer' })).state === 'failed', 'the viewer gateway to fail');
+      const s = await rpc.call('session.get', { name: 'viewer' });
+      assert.equal(s.lastError?.code, 'FORBIDDEN');
+      assert.match(s.reason, /^forbidden: the user of context "sim-viewer" may not create or get pods\/portforward in namespace "default"/);
+      const { reply, socket } = await socksConnect(s.listeners[0]!.port, 'web', 80);
+      socket.destroy();
+      assert.equal(reply, 2);
+    } finally {
+      await k.ok('remove', 'viewer');
+    }
   });
 
   // Last: it stops the API server.
