@@ -15,12 +15,13 @@ function summary(state: DesiredState): string {
     return count(list.length, one, many) + (off > 0 ? ` (${off} disabled)` : '');
   };
   const metrics = state.metrics ? `, metrics on ${formatHostPort(state.metrics.address, state.metrics.port)}` : '';
-  return `ok: ${part(state.forwards, 'forward', 'forwards')}, ${part(state.proxies, 'proxy', 'proxies')}${metrics}`;
+  const gateways = state.gateways.length > 0 ? `, ${part(state.gateways, 'gateway', 'gateways')}` : '';
+  return `ok: ${part(state.forwards, 'forward', 'forwards')}, ${part(state.proxies, 'proxy', 'proxies')}${gateways}${metrics}`;
 }
 
 /**
  * Checks FILE (default: $KPORT_CONFIG, else $XDG_CONFIG_HOME/kport/kport.yaml, else ~/.config/kport/kport.yaml) and
- * returns the text to print: every issue, then `ok: N forwards, M proxies[, metrics on ADDRESS:PORT]` (exit code 0) or a count of errors (1).
+ * returns the text to print: every issue, then `ok: N forwards, M proxies[, K gateways][, metrics on ADDRESS:PORT]` (exit code 0) or a count of errors (1).
  */
 export async function runCheck(file: string | undefined, env: NodeJS.ProcessEnv): Promise<{ code: number; text: string }> {
   const configEnv = configEnvFromProcess(env);

@@ -8,8 +8,8 @@ import { DEFAULTS } from './defaults.js';
 import { didYouMean, error, fail, pass, quote, warning, type Checked, type PathSegment, type Problem } from './issues.js';
 import type { KubeconfigView } from './kubeconfig.js';
 import { expandPath } from './paths.js';
-import type { RawDefaults, RawForward, RawMetrics, RawProxy } from './schema.js';
-import type { ConfigDefaults, ConfigEnv, ForwardSpec, MetricsSpec, ProxySpec } from './types.js';
+import type { RawDefaults, RawForward, RawGateway, RawMetrics, RawProxy } from './schema.js';
+import type { ConfigDefaults, ConfigEnv, ForwardSpec, GatewaySpec, MetricsSpec, ProxySpec } from './types.js';
 
 /** What every entry resolves against. */
 export interface ResolveBase {
@@ -131,6 +131,11 @@ function resolveSocket(written: string | undefined, path: PathSegment[], base: R
   return { value: socket.value, problems: [error(path, message)] };
 }
 
+/** An entry's namespace: its own, else defaults.namespace, else its context's, else "default". */
+function namespaceOf(written: string | undefined, ctx: ContextUse, base: ResolveBase): string {
+  return written ?? base.defaults.namespace ?? ctx.namespace ?? DEFAULTS.namespace;
+}
+
 /** Resolves one forward at `at` (its path in the file, or [] for an entry on its own). */
 export function resolveForward(raw: RawForward, at: PathSegment[], base: ResolveBase): Resolved<ForwardSpec> {
   const ctx = resolveContext(raw.context, at, base);
@@ -139,7 +144,7 @@ export function resolveForward(raw: RawForward, at: PathSegment[], base: Resolve
     kind: 'forward',
     name: raw.name,
     context: ctx.value.context,
-    namespace: raw.namespace ?? base.defaults.namespace ?? ctx.value.namespace ?? DEFAULTS.namespace,
+    namespace: namespaceOf(raw.namespace, ctx.value, base),
     // The schema lets exactly one of the two through.
     target: raw.target ?? { kind: 'selector', labels: { ...raw.selector } },
     ports: raw.ports,
@@ -185,4 +190,32 @@ export function resolveProxy(raw: RawProxy, at: PathSegment[], base: ResolveBase
   };
   const filterOff = disableFilter ? [warning([...at, 'disableFilter'], FILTER_OFF)] : [];
   return { value, problems: [...ctx.problems, ...socket.problems, ...bind.problems, ...filterOff, ...www.problems] };
+}
+
+/** Resolves one gateway at `at`. Its namespace must be one it may reach: bare names resolve there. */
+export function resolveGateway(raw: RawGateway, at: PathSegment[], base: ResolveBase): Resolved<GatewaySpec> {
+  const ctx = resolveContext(raw.context, at, base);
+  const bind = resolveAddresses(raw.address, at, { kind: 'gateway', name: raw.name }, base);
+  const namespace = namespaceOf(raw.namespace, ctx.value, base);
+  const namespaces = raw.namespaces ?? null;
+  const value: GatewaySpec = {
+    kind: 'gateway',
+    name: raw.name,
+    context: ctx.value.context,
+    namespace,
+    port: raw.port ?? DEFAULTS.gateway.port,
+    addresses: bind.value.addresses,
+    exposed: bind.value.exposed,
+    clusterDomain: raw.clusterDomain ?? DEFAULTS.gateway.clusterDomain,
+    namespaces,
+    connectTimeoutMs: raw.connectTimeout ?? base.defaults.connectTimeoutMs,
+    transport: raw.transport ?? base.defaults.transport,
+    namespaceIdleMs: raw.namespaceIdle ?? DEFAULTS.gateway.namespaceIdleMs,
+    enabled: raw.enabled ?? DEFAULTS.enabled,
+  };
+  const outside =
+    namespaces !== null && !namespaces.includes(namespace)
+      ? [error([...at, 'namespaces'], `the gateway's namespace ${quote(namespace)} is not in this list: bare names (\`web\`) resolve there and would always be refused`)]
+      : [];
+  return { value, problems: [...ctx.problems, ...bind.problems, ...outside] };
 }

@@ -14,6 +14,7 @@ import {
   checkLabelValue,
   checkName,
   DNS1123_LABEL,
+  DNS1123_SUBDOMAIN,
   SESSION_NAME,
   type NameRule,
 } from './names.js';
@@ -75,7 +76,7 @@ function checkPath(path: string): Checked<string> {
   return path === '' ? fail('path cannot be empty') : pass(path);
 }
 
-const sessionName = named(SESSION_NAME, 'name', 'Unique name of this forward or proxy, across both; kportctl uses it.');
+const sessionName = named(SESSION_NAME, 'name', 'Unique name of this forward, proxy or gateway, across all three; kportctl uses it.');
 
 const context = (description: string) => valid(z.string(), checkContextName).meta({ description });
 
@@ -101,11 +102,11 @@ const addresses = (description: string) =>
       description: `${description} IPv4 or IPv6 literals, or localhost; a non-loopback address exposes the session to the network.`,
     });
 
-const duration = (description: string) =>
+const duration = (description: string, fallback = `${DEFAULTS.connectTimeoutMs / 1000}s`) =>
   parsed(
     z
       .union([z.string().meta({ pattern: DURATION_PATTERN.source }), z.number().meta({ exclusiveMinimum: 0 })])
-      .meta({ default: `${DEFAULTS.connectTimeoutMs / 1000}s`, examples: ['500ms', '30s', '2m', 10] }),
+      .meta({ default: fallback, examples: ['500ms', '30s', '2m', 10] }),
     parseDuration,
   ).meta({ description: `${description} Seconds, or text such as "500ms", "30s", "2m", "1h".` });
 
@@ -242,6 +243,44 @@ export const proxySchema = z
   }, whenObject)
   .meta({ description: 'An API proxy, like kubectl proxy, kept alive by kportd.' });
 
+/** A list of `key` with no item twice (`namespaces: [a, a]` is a slip). */
+function distinct<S extends z.ZodType<string>>(key: string, item: S) {
+  return z.array(item).superRefine((list, ctx) => {
+    list.forEach((v, i) => {
+      const earlier = list.indexOf(v);
+      if (earlier < i) ctx.addIssue({ code: 'custom', path: [i], message: `${quote(v)} is already in this list (${key}[${earlier}])`, input: v });
+    });
+  });
+}
+
+/** One `gateways[]` entry as written: a SOCKS5 and HTTP proxy port that reaches services by their cluster names. */
+export const gatewaySchema = z
+  .strictObject({
+    name: sessionName,
+    port: localPort('Local port speaking SOCKS5 and HTTP proxy; 0 takes any free port.', DEFAULTS.gateway.port).optional(),
+    address: addresses(inherited.address).optional(),
+    context: context(inherited.context).optional(),
+    namespace: namespace(
+      'Namespace of bare names (`web`). Default: defaults.namespace, else the context\'s namespace, else "default".',
+    ).optional(),
+    clusterDomain: named(DNS1123_SUBDOMAIN, 'cluster domain', 'The cluster\'s DNS domain, as in SVC.NS.svc.DOMAIN.')
+      .meta({ default: DEFAULTS.gateway.clusterDomain })
+      .optional(),
+    namespaces: distinct('namespaces', namespace('A namespace the gateway may reach.')).min(1).optional().meta({
+      description: 'Only these namespaces may be reached (others are refused as not allowed). Default: every namespace.',
+    }),
+    connectTimeout: duration(
+      'How long a new connection waits for a ready pod. Default: defaults.connectTimeout, else 30s.',
+    ).optional(),
+    transport: transport('Default: defaults.transport, else auto.').optional(),
+    namespaceIdle: duration(
+      "How long a namespace's watches keep running after its last connection closed.",
+      `${DEFAULTS.gateway.namespaceIdleMs / 60_000}m`,
+    ).optional(),
+    enabled: enabled.optional(),
+  })
+  .meta({ description: 'A SOCKS5 and HTTP proxy port reaching every service by its cluster name, through port-forward streams.' });
+
 /** The `defaults:` section as written. */
 export const defaultsSchema = z
   .strictObject({
@@ -283,17 +322,20 @@ export const fileSchema = z
     defaults: defaultsSchema.nullish(),
     forwards: z.array(forwardSchema).nullish(),
     proxies: z.array(proxySchema).nullish(),
+    gateways: z.array(gatewaySchema).nullish(),
     metrics: metricsSchema.nullish(),
   })
   .meta({
     title: 'kport.yaml',
-    description: 'Port-forwards and API proxies that kportd keeps alive (see the kport README, "Configuration").',
+    description: 'Port-forwards, API proxies and cluster gateways that kportd keeps alive (see the kport README, "Configuration").',
   });
 
 /** A forwards[] entry after validation. */
 export type RawForward = z.output<typeof forwardSchema>;
 /** A proxies[] entry after validation. */
 export type RawProxy = z.output<typeof proxySchema>;
+/** A gateways[] entry after validation. */
+export type RawGateway = z.output<typeof gatewaySchema>;
 /** The defaults section after validation. */
 export type RawDefaults = z.output<typeof defaultsSchema>;
 /** The metrics section after validation. */

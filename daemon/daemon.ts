@@ -11,6 +11,7 @@ import type { DaemonPaths } from './api/paths.js';
 import type { SessionSource } from './api/session.js';
 import { watchConfigFile } from './config-watch.js';
 import { ForwardSession } from './forward/session.js';
+import { GatewaySession } from './gateway/session.js';
 import { NamespaceCaches } from './kube/caches.js';
 import { KubeClients } from './kube/clients.js';
 import { probeSocket } from './liveness.js';
@@ -75,7 +76,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const sessionLog = log.child({ session: spec.name });
     if (!spec.enabled || conflict) return new DisabledSession(spec, source, sessionLog, conflict);
     const deps = { kubeconfig, clients, log: sessionLog, source };
-    return spec.kind === 'forward' ? new ForwardSession(spec, { ...deps, caches }) : new ProxySession(spec, deps);
+    if (spec.kind === 'forward') return new ForwardSession(spec, { ...deps, caches });
+    if (spec.kind === 'gateway') return new GatewaySession(spec, { ...deps, caches });
+    return new ProxySession(spec, deps);
   };
   const createSession: SessionFactory = (...args) => {
     const session = buildSession(...args);

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { diffSessions, sessionsOf } from '../config/diff.js';
 import { formatIssue } from '../config/issues.js';
 import { loadConfigFile, loadConfigText, resolveEntry } from '../config/load.js';
-import type { ConfigEnv, ConfigIssue, DesiredState, Displaced, LoadResult, SessionSpec } from '../config/types.js';
+import type { ConfigEnv, ConfigIssue, DesiredState, Displaced, LoadResult, SessionKind, SessionSpec } from '../config/types.js';
 import { KportError } from './api/errors.js';
 import type { ConfigStatus, ReloadResult } from './api/rpc.js';
 import { SESSION_STATES, type SessionSource, type SessionState, type SessionStatus } from './api/session.js';
@@ -219,7 +219,7 @@ export class Supervisor extends EventEmitter {
   }
 
   /** Adds a session from its kport.yaml entry; validated by the config loader; persisted unless ephemeral. */
-  add(kind: 'forward' | 'proxy', entry: Record<string, unknown>, ephemeral: boolean): Promise<SessionStatus> {
+  add(kind: SessionKind, entry: Record<string, unknown>, ephemeral: boolean): Promise<SessionStatus> {
     return this.mutations.run(async () => {
       if (this.stopping) throw new KportError('SHUTTING_DOWN', 'kportd is shutting down');
       const name = entry.name;

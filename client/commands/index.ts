@@ -2,7 +2,9 @@
 import type { Command } from '../command.js';
 import { add } from './add.js';
 import { start, stop } from './daemon.js';
+import { env } from './env.js';
 import { events } from './events.js';
+import { gateway } from './gateway.js';
 import { list } from './list.js';
 import { logs } from './logs.js';
 import { port } from './port.js';
@@ -14,4 +16,4 @@ import { status } from './status.js';
 import { wait } from './wait.js';
 
 /** Every verb. */
-export const COMMANDS: readonly Command[] = [list, add, proxy, remove, restart, wait, port, events, status, reload, logs, start, stop];
+export const COMMANDS: readonly Command[] = [list, add, proxy, gateway, env, remove, restart, wait, port, events, status, reload, logs, start, stop];

@@ -4,6 +4,7 @@
  * loads zod (rpc.ts re-exports the types).
  */
 import { z } from 'zod';
+import { SESSION_KINDS } from '../../config/types.js';
 import { LOG_READ_MAX_LINES } from './rpc.js';
 
 const Empty = z.object({}).strict().default({});
@@ -16,9 +17,9 @@ export const PARAMS = {
   'config.reload': Empty,
   'session.list': Empty,
   'session.get': Name,
-  /** A forward or proxy given as its kport.yaml entry; persisted unless ephemeral. */
+  /** A forward, proxy or gateway given as its kport.yaml entry; persisted unless ephemeral. */
   'session.add': z
-    .object({ kind: z.enum(['forward', 'proxy']), entry: z.record(z.string(), z.unknown()), ephemeral: z.boolean().default(false) })
+    .object({ kind: z.enum(SESSION_KINDS), entry: z.record(z.string(), z.unknown()), ephemeral: z.boolean().default(false) })
     .strict(),
   'session.remove': Name,
   'session.restart': Name,

@@ -137,6 +137,7 @@ export const RPC_CODES: Record<ErrorCode, number> = {
   STREAM_ERROR: -32025,
   CONNECT_TIMEOUT: -32026,
   UPSTREAM_ERROR: -32027,
+  BAD_REQUEST: -32028,
 };
 
 /** The `data` of every kport JSON-RPC error: the stable code, and structured detail (e.g. config issues). */

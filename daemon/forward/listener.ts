@@ -1,5 +1,5 @@
 /**
- * Local TCP listeners of a forward: every (address, port mapping) pair bound before any is used,
+ * Local TCP listeners of a forward (or a gateway): every (address, port mapping) pair bound before any is used,
  * so a forward is either fully bound or not at all. Sockets arrive paused, so nothing is read
  * before a stream to a pod exists.
  */
@@ -14,17 +14,20 @@ export interface Listeners {
   close(): Promise<void>;
 }
 
+/** What a listener is bound for: a forward's port mapping, or a gateway's one port (remote null). */
+export type LocalPort = Pick<PortMapping, 'local'> & { remote: PortMapping['remote'] | null };
+
 /**
  * Binds every mapping on every address. A local port 0 is chosen on the first address and reused
  * on the others (`reuse` keeps ports chosen by an earlier bind). Throws PORT_IN_USE / BIND_FAILED,
  * leaving nothing bound.
  */
-export async function bindListeners(
+export async function bindListeners<M extends LocalPort = PortMapping>(
   addresses: readonly string[],
-  ports: readonly PortMapping[],
-  onConnection: (socket: Socket, mapping: PortMapping) => void,
-  reuse: ReadonlyMap<PortMapping, number> = new Map(),
-): Promise<Listeners & { chosen: Map<PortMapping, number> }> {
+  ports: readonly M[],
+  onConnection: (socket: Socket, mapping: M) => void,
+  reuse: ReadonlyMap<M, number> = new Map(),
+): Promise<Listeners & { chosen: Map<M, number> }> {
   const servers: Server[] = [];
   const bound: BoundListener[] = [];
   const chosen = new Map(reuse);

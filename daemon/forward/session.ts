@@ -8,31 +8,24 @@ import type { Socket } from 'node:net';
 import type { ForwardSpec, PortMapping } from '../../config/types.js';
 import { isRetryable, KportError, toKportError } from '../api/errors.js';
 import type { KubeClient } from '../kube/client.js';
-import type { NamespaceCaches } from '../kube/caches.js';
-import { makeDialer, type DialerOptions } from '../kube/transport/select.js';
 import type { PodDialer } from '../kube/transport/types.js';
-import type { PortForwardVerb } from '../kube/access.js';
+import { portForwardVerdict } from '../kube/access.js';
 import { ApiStatusError } from '../kube/errors.js';
+import { notFoundIn } from '../kube/missing.js';
 import type { NamespaceCache } from '../kube/namespace-cache.js';
 import type { LabelSelector, Pod, Workload } from '../kube/objects.js';
 import { candidates, describeTarget, remotePort, type TargetView } from '../kube/resolve.js';
 import { Backoff } from '../session/backoff.js';
+import { SlowRetry } from '../session/slow-retry.js';
 import { SessionCore } from '../session/core.js';
-import type { Session, SessionDeps } from '../session/session.js';
+import type { Session } from '../session/session.js';
 import { balancerFor, type Balancer } from './balancer.js';
+import { carry, DIAL_RETRY_MAX_MS, dialerFor, dialRetryable, MAX_HELD, openStream, SLOW_RETRY_MS, type StreamSessionDeps } from './dial.js';
 import { bindListeners, type Listeners } from './listener.js';
-import { pipe, type Pipe } from './pipe.js';
+import type { Pipe } from './pipe.js';
 
 /** What a forward needs beyond any session's deps. */
-export interface ForwardDeps extends SessionDeps {
-  caches: NamespaceCaches;
-  /** Builds the stream dialer for a client (tests inject fakes; default: makeDialer for spec.transport). */
-  dialer?: (client: KubeClient, spec: ForwardSpec) => PodDialer;
-  /** Tuning of the real dialers (tests shorten pings and drains). */
-  dialerOptions?: DialerOptions;
-  /** Delay between retries of a `failed` session (default 10 s). */
-  slowRetryMs?: number;
-}
+export type ForwardDeps = StreamSessionDeps<ForwardSpec>;
 
 /** One accepted local connection, from accept to close. */
 interface Connection {
@@ -45,14 +38,6 @@ interface Connection {
   closed: boolean;
 }
 
-/** Held connections beyond this many are refused rather than queued. */
-const MAX_HELD = 1024;
-/**
- * Dials are retried only while connections wait for them, so the retry delay is kept short: a
- * cluster that works again (port-forward no longer refused) serves them within this long. Signals
- * that it works again (the API server back, a new ready pod, a stream that opened) retry at once.
- */
-const DIAL_RETRY_MAX_MS = 800;
 
 const WORKLOAD_PATHS: Record<string, string> = { deployment: 'deployments', statefulset: 'statefulsets', replicaset: 'replicasets' };
 
@@ -83,7 +68,7 @@ export class ForwardSession implements Session {
   /** Whether the user may port-forward here: unknown until asked, then the answer. */
   private access: 'unknown' | 'asking' | 'allowed' | KportError = 'unknown';
   private retryTimer: NodeJS.Timeout | null = null;
-  private slowTimer: NodeJS.Timeout | null = null;
+  private readonly slowRetry: SlowRetry;
   private stopped = false;
   private readonly abort = new AbortController();
 
@@ -93,6 +78,10 @@ export class ForwardSession implements Session {
   ) {
     this.core = new SessionCore(spec, deps.source, deps.log);
     this.balancer = balancerFor(spec.balance);
+    this.slowRetry = new SlowRetry(deps.slowRetryMs ?? SLOW_RETRY_MS, () => {
+      this.core.transition('starting', 'retrying');
+      void this.setup();
+    });
   }
 
   async start(): Promise<void> {
@@ -122,7 +111,7 @@ export class ForwardSession implements Session {
       if (!this.cache) {
         const client = this.deps.clients.acquire(this.deps.kubeconfig, this.spec.context);
         this.client = client;
-        this.dialer = this.deps.dialer ? this.deps.dialer(client, this.spec) : makeDialer(client, this.spec.transport, this.deps.dialerOptions);
+        this.dialer = dialerFor(this.deps, client, this.spec);
         this.cache = this.deps.caches.acquire(client, this.spec.namespace);
         this.cache.on('change', this.onCacheChange);
         client.reachability.on('back', this.onApiBack);
@@ -137,12 +126,7 @@ export class ForwardSession implements Session {
     this.refuse(err);
     // The retry asks again: RBAC may have been fixed meanwhile.
     if (err.code === 'FORBIDDEN' || err.code === 'UNAUTHORIZED') this.forgetAccess();
-    if (this.slowTimer) clearTimeout(this.slowTimer);
-    this.slowTimer = setTimeout(() => {
-      this.slowTimer = null;
-      this.core.transition('starting', 'retrying');
-      void this.setup();
-    }, this.deps.slowRetryMs ?? 10_000);
+    this.slowRetry.schedule();
   }
 
   /** Starts reading the workload's selector unless a read is under way or backing off; evaluate() calls it. */
@@ -179,14 +163,8 @@ export class ForwardSession implements Session {
   }
 
   /** TARGET_NOT_FOUND for `kind/name`, or NAMESPACE_NOT_FOUND when the namespace itself is missing. */
-  private async notFound(kind: string, name: string): Promise<KportError> {
-    const ns = this.spec.namespace;
-    try {
-      await this.client?.request(`/api/v1/namespaces/${encodeURIComponent(ns)}`, { signal: this.abort.signal, codes: { notFound: 'NAMESPACE_NOT_FOUND' } });
-    } catch (err) {
-      if (err instanceof ApiStatusError && err.code === 'NAMESPACE_NOT_FOUND') return new KportError('NAMESPACE_NOT_FOUND', `namespace "${ns}" not found`);
-    }
-    return new KportError('TARGET_NOT_FOUND', `${kind} "${name}" not found in namespace "${ns}"`);
+  private notFound(kind: string, name: string): Promise<KportError> {
+    return notFoundIn(this.client!, this.spec.namespace, `${kind} "${name}"`, this.abort.signal);
   }
 
   /** Enters `backoff` and runs `then` after the next backoff delay (one retry pending at a time). */
@@ -228,7 +206,7 @@ export class ForwardSession implements Session {
   /** Recomputes the ready pods from the cache and moves the state machine accordingly. */
   private evaluate(): void {
     const cache = this.cache;
-    if (this.stopped || !cache || this.slowTimer) return;
+    if (this.stopped || !cache || this.slowRetry.pending) return;
     const problem = cache.problem;
     if (problem && !isRetryable(problem.code)) return this.refuse(problem);
     if (problem || !cache.synced) {
@@ -285,20 +263,9 @@ export class ForwardSession implements Session {
    * that will not answer is taken at its first stream's word.
    */
   private askAccess(): void {
-    const client = this.client!;
-    const verbs: PortForwardVerb[] = this.spec.transport === 'spdy' ? ['create'] : this.spec.transport === 'auto' ? ['create', 'get'] : ['get'];
     this.access = 'asking';
     if (this.core.state === 'starting') this.core.transition('starting', 'checking permission to port-forward');
-    void (async () => {
-      let reason = '';
-      for (const verb of verbs) {
-        const answer = await client.access.mayPortForward(this.spec.namespace, verb);
-        if (answer.allowed !== false) return 'allowed' as const;
-        reason = answer.reason;
-      }
-      const context = client.context;
-      return new KportError('FORBIDDEN', `forbidden: the user of context "${context}" may not ${verbs.join(' or ')} pods/portforward in namespace "${this.spec.namespace}" (SelfSubjectAccessReview${reason ? `: ${reason}` : ''})`);
-    })().then((verdict) => {
+    void portForwardVerdict(this.client!, this.spec.namespace, this.spec.transport).then((verdict) => {
       if (this.stopped || this.access !== 'asking') return;
       this.access = verdict;
       this.evaluate();
@@ -338,10 +305,8 @@ export class ForwardSession implements Session {
     const conn: Connection = { socket, mapping, deadline: Date.now() + this.spec.connectTimeoutMs, closed: false };
     socket.on('error', () => {});
     socket.once('close', () => this.close(conn, null));
-    this.core.counters.connectionsTotal++;
-    this.core.counters.connectionsActive++;
     this.live.add(conn);
-    this.core.changed();
+    this.core.connectionOpened();
     if (this.stopped || this.core.state === 'failed') return this.close(conn, null);
     if (this.core.state === 'ready') void this.dispatch(conn);
     else this.hold(conn);
@@ -366,32 +331,27 @@ export class ForwardSession implements Session {
     if (port instanceof KportError) return this.close(conn, port);
     conn.pod = pod.metadata.name;
     let stream;
-    const dialStart = performance.now();
     try {
-      stream = await this.dialer!.dial({ namespace: this.spec.namespace, pod: pod.metadata.name, port }, this.abort.signal);
+      stream = await openStream(this.dialer!, { namespace: this.spec.namespace, pod: pod.metadata.name, port }, this.core, this.client!, this.abort.signal);
     } catch (err) {
       conn.pod = undefined;
       if (conn.closed || this.stopped) return;
       const e = toKportError(err);
       this.core.recordError(e);
-      if (e.code === 'API_UNREACHABLE') this.client?.reachability.lost();
       // A pod that vanished or stopped running since the last watch event is churn: retry elsewhere.
-      if (!isRetryable(e.code) && e.code !== 'TARGET_NOT_FOUND') {
+      if (!dialRetryable(e)) {
         this.close(conn, null);
         return this.failSlowly(e);
       }
       this.hold(conn);
       return this.retryLater(e, () => this.evaluate());
     }
-    this.core.observeStreamOpen(performance.now() - dialStart);
     if (conn.closed || this.stopped) return void stream.destroy();
     clearTimeout(conn.timer);
     this.backoff.reset();
     // A stream opened: connections held for a retry need not wait for it.
     if (this.cancelRetry()) this.evaluate();
-    this.core.setTransport(this.dialer!.transport);
-    const counters = this.core.counters;
-    conn.pipe = pipe(conn.socket, stream, { onBytesIn: (n) => (counters.bytesIn += n), onBytesOut: (n) => (counters.bytesOut += n) });
+    conn.pipe = carry(conn.socket, stream, this.core);
     const outcome = await conn.pipe.done;
     if (outcome.error && !outcome.cancelled) this.core.recordError(outcome.error);
     this.close(conn, null);
@@ -406,15 +366,15 @@ export class ForwardSession implements Session {
     this.live.delete(conn);
     if (why) this.core.recordError(why);
     if (!conn.socket.destroyed) conn.socket.destroy();
-    this.core.counters.connectionsActive--;
-    this.core.changed();
+    this.core.connectionClosed();
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.abort.abort();
-    for (const t of [this.retryTimer, this.slowTimer, this.workloadTimer]) if (t) clearTimeout(t);
+    for (const t of [this.retryTimer, this.workloadTimer]) if (t) clearTimeout(t);
+    this.slowRetry.cancel();
     const closing = this.listeners?.close();
     for (const c of [...this.live]) {
       c.pipe?.cancel(new KportError('SHUTTING_DOWN', 'forward stopped'));

@@ -5,6 +5,8 @@
  * ANSWER_TTL_MS, and forgotten after a 403 or a change of credentials. A cluster that will not
  * answer (old, or reviews forbidden) gives `null`: then the first stream's answer decides.
  */
+import type { TransportChoice } from '../../config/types.js';
+import { KportError } from '../api/errors.js';
 import type { KubeClient } from './client.js';
 
 /** The verb a transport's upgrade needs on pods/portforward: SPDY is a POST, WebSockets are GETs. */
@@ -59,4 +61,25 @@ export class AccessReviews {
       return { allowed: null, reason: 'the API server did not answer a SelfSubjectAccessReview' };
     }
   }
+}
+
+/** The verbs a transport may upgrade with: SPDY is a POST (`create`), WebSockets are GETs (`get`); auto works with either. */
+function verbsFor(transport: TransportChoice): PortForwardVerb[] {
+  return transport === 'spdy' ? ['create'] : transport === 'auto' ? ['create', 'get'] : ['get'];
+}
+
+/**
+ * Whether the user may port-forward in `namespace` over `transport`: `allowed` when any verb it can use is allowed
+ * (or the cluster will not say: then the first stream's answer decides), else FORBIDDEN naming context and namespace.
+ */
+export async function portForwardVerdict(client: KubeClient, namespace: string, transport: TransportChoice): Promise<'allowed' | KportError> {
+  const verbs = verbsFor(transport);
+  let reason = '';
+  for (const verb of verbs) {
+    const answer = await client.access.mayPortForward(namespace, verb);
+    if (answer.allowed !== false) return 'allowed';
+    reason = answer.reason;
+  }
+  const why = `SelfSubjectAccessReview${reason ? `: ${reason}` : ''}`;
+  return new KportError('FORBIDDEN', `forbidden: the user of context "${client.context}" may not ${verbs.join(' or ')} pods/portforward in namespace "${namespace}" (${why})`);
 }

@@ -1,12 +1,12 @@
 /**
- * The state every session shares, forward or proxy: the state machine with its reasons,
- * counters, bound listeners, current pods and last error. Each change emits `changed`.
+ * The state every session shares, forward, proxy or gateway: the state machine with its reasons,
+ * counters, bound listeners, current pods (a gateway's destinations) and last error. Each change emits `changed`.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { SessionSpec } from '../../config/types.js';
 import type { KportError } from '../api/errors.js';
-import { emptyCounters, TRANSITIONS, type BoundListener, type SessionSource, type SessionState, type SessionStatus } from '../api/session.js';
+import { emptyCounters, TRANSITIONS, type BoundListener, type DestinationCount, type SessionSource, type SessionState, type SessionStatus } from '../api/session.js';
 
 /**
  * Emits `changed` (SessionStatus) after every state, listener, pod, connection or error change. For observers that
@@ -22,6 +22,7 @@ export class SessionCore extends EventEmitter {
   private bound: BoundListener[] = [];
   private podNames: string[] = [];
   private carrier: SessionStatus['transport'] = null;
+  private byDestination: DestinationCount[] = [];
 
   constructor(
     readonly spec: SessionSpec,
@@ -84,6 +85,28 @@ export class SessionCore extends EventEmitter {
     this.changed();
   }
 
+  /** Counts a newly accepted local connection. */
+  connectionOpened(): void {
+    this.counters.connectionsTotal++;
+    this.counters.connectionsActive++;
+    this.changed();
+  }
+
+  /** Counts a local connection closed. */
+  connectionClosed(): void {
+    this.counters.connectionsActive--;
+    this.changed();
+  }
+
+  /**
+   * Replaces a gateway's open connections by destination (the caller sorts them); `announce: false` when a change
+   * announced right after carries it (a connection closing).
+   */
+  setDestinations(destinations: DestinationCount[], announce = true): void {
+    this.byDestination = destinations;
+    if (announce) this.changed();
+  }
+
   /** Announces a change to subscribers. */
   changed(): void {
     this.emit('changed', this.status());
@@ -104,6 +127,7 @@ export class SessionCore extends EventEmitter {
       pods: this.podNames,
       transport: this.carrier,
       counters: { ...this.counters },
+      destinations: this.byDestination,
       lastError: this.lastError,
     };
   }

@@ -147,8 +147,14 @@ describe('sessions', () => {
       lastError: { code: 'STREAM_ERROR', message: 'connection refused', at: new Date().toISOString() },
     });
     const [header, row] = table(sessionColumns(true, Date.now(), plain), [s], Infinity);
-    assert.match(header!, /KIND.*NAMESPACE.*CONTEXT.*RECONNECTS.*FAILOVERS.*LAST ERROR.*ERROR AT/);
-    assert.match(row!, /forward.*default.*dev.*2\/17.*3.*1.*STREAM_ERROR: connection refused/);
+    assert.match(header!, /KIND.*NAMESPACE.*CONTEXT.*TRANSPORT.*RECONNECTS.*FAILOVERS.*LAST ERROR.*ERROR AT/);
+    assert.match(row!, /forward.*default.*dev.*spdy.*2\/17.*3.*1.*STREAM_ERROR: connection refused/);
+  });
+
+  test('the transport column: the one in use, else what the forward asks for', () => {
+    const cell = (s: ReturnType<typeof sessionStatus>) => table(sessionColumns(true, Date.now(), plain), [s], Infinity)[1]!;
+    assert.match(cell(sessionStatus(forwardSpec('web'), { transport: 'spdy-websocket' })), / spdy-websocket /);
+    assert.match(cell(sessionStatus(forwardSpec('web', { transport: 'websocket' }), { transport: null })), / websocket /);
   });
 });
 

@@ -102,6 +102,8 @@ export class ApiServer {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<{ stop: () => void }>();
+  /** What each open resource watch is of, for tests that count watches (a cache started or stopped). */
+  private readonly watching = new Map<{ stop: () => void }, { plural: string; namespace: string | null }>();
   private boundPort = 0;
 
   constructor(
@@ -155,6 +157,13 @@ export class ApiServer {
     const closed = new Promise((resolve) => server.close(resolve));
     for (const s of this.sockets) s.destroy();
     await closed;
+  }
+
+  /** Open watches of `plural` (every resource when omitted) in `namespace` (every namespace when omitted). */
+  openWatches(namespace?: string, plural?: string): number {
+    let n = 0;
+    for (const w of this.watching.values()) if ((namespace === undefined || w.namespace === namespace) && (plural === undefined || w.plural === plural)) n++;
+    return n;
   }
 
   /** Ends every open watch now (clients must resume or relist). */
@@ -244,7 +253,8 @@ export class ApiServer {
             bookmarkMs: this.bookmarkMs,
           });
           this.watches.add(w);
-          res.on('close', () => this.watches.delete(w));
+          this.watching.set(w, { plural: route.type.plural, namespace: route.namespace });
+          res.on('close', () => (this.watches.delete(w), this.watching.delete(w)));
           return;
         }
         if (verb === 'list') {
