@@ -26,7 +26,23 @@ const cases: Case[] = [
   {
     name: 'a YAML syntax error',
     yaml: 'forwards:\n  - name: web\n    ports: ["8080:80"\n',
-    errors: ['k.yaml:4:1: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+    errors: ['k.yaml:3:12: the list opened here with "[" is not closed: it needs a "]" (and lines inside it indented past its key)'],
+  },
+  {
+    // yaml itself reports five errors for this, all on lines 5-6, and none where the mistake is.
+    name: 'a missing "]" on line 4 is one error, on line 4, not the cascade after it',
+    yaml: 'forwards:\n  - name: web\n    target: svc/web\n    ports: ["8080:80", "8443:443"\n  - name: db\n    target: sts/db\n    ports: ["5432"]\n',
+    errors: ['k.yaml:4:12: the list opened here with "[" is not closed: it needs a "]" (and lines inside it indented past its key)'],
+  },
+  {
+    name: 'an unclosed quote is reported where it opens',
+    yaml: 'forwards:\n  - name: "web\n    target: svc/web\n    ports: ["8080:80"]\n',
+    errors: ['k.yaml:2:11: the text quoted here with " is not closed: it needs a closing "'],
+  },
+  {
+    name: 'another syntax error: the first one only',
+    yaml: 'defaults: 1\n namespace: x\nforwards: [\n',
+    errors: ['k.yaml:1:11: Nested mappings are not allowed in compact mappings'],
   },
   {
     name: 'a duplicate key',
