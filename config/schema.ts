@@ -87,18 +87,25 @@ const address = parsed(z.string(), parseAddress);
 const addresses = (description: string) =>
   oneOrMore(address)
     .transform((written, ctx) => {
-      const list = typeof written === 'string' ? [written] : written;
-      list.forEach((a, i) => {
-        const earlier = list.findIndex((b, j) => j < i && overlaps(a, b));
-        if (earlier === -1) return;
-        const b = list[earlier]!;
-        const how = a === b ? 'is already in this list' : `overlaps ${b}`;
-        ctx.issues.push({ code: 'custom', path: [i], message: `${a} ${how} (address[${earlier}])`, input: a });
+      // One address parses to a list (localhost is two); a list of them to a list of lists.
+      const single = !Array.isArray(written[0]);
+      const groups = single ? [written as string[]] : (written as string[][]);
+      const list: string[] = [];
+      groups.forEach((group, i) => {
+        for (const a of group) {
+          const earlier = list.findIndex((b) => overlaps(a, b));
+          list.push(a);
+          if (earlier === -1) continue;
+          const b = list[earlier]!;
+          const how = a === b ? 'is already in this list' : `overlaps ${b}`;
+          const from = groups.findIndex((g) => g.includes(b));
+          ctx.issues.push({ code: 'custom', path: single ? [] : [i], message: `${a} ${how} (address[${from}])`, input: a });
+        }
       });
       return list;
     })
     .meta({
-      description: `${description} IPv4 or IPv6 literals, or localhost; a non-loopback address exposes the session to the network.`,
+      description: `${description} IPv4 or IPv6 literals, or localhost (127.0.0.1 and ::1); a non-loopback address exposes the session to the network.`,
     });
 
 const duration = (description: string) =>

@@ -53,7 +53,7 @@ test('every key of a forward, and how defaults, entries and the kubeconfig combi
   const yaml = `
 defaults:
   context: staging
-  address: [localhost, "::1"]
+  address: localhost           # both loopbacks, as kubectl
   connectTimeout: 2m
   transport: spdy
 forwards:
