@@ -168,9 +168,15 @@ const whenObject = { when: (p: { value: unknown }) => isMapping(p.value) };
 
 const isSet = (v: unknown) => v !== undefined && v !== null;
 
+/** Kubeconfig file(s): a path or a list, ~ and $VAR expanded, relative to kport.yaml. */
+const kubeconfigFiles = (description: string) =>
+  oneOrMore(path('A kubeconfig file; ~ and $VAR are expanded; relative to this file.')).meta({ description });
+
 const inherited = {
   context: "A context of the kubeconfig. Default: defaults.context, else the kubeconfig's current-context.",
   address: 'Local bind address(es). Default: defaults.address, else 127.0.0.1.',
+  kubeconfig:
+    "This session's own kubeconfig file(s), instead of the file's kubeconfig (kportctl add records its --kubeconfig or $KUBECONFIG here).",
 };
 
 /** One `forwards[]` entry as written. */
@@ -181,6 +187,7 @@ export const forwardSchema = z
     selector: selector.optional(),
     ports: z.array(portSpec).min(1).meta({ description: 'Port specs; at least one.' }),
     context: context(inherited.context).optional(),
+    kubeconfig: kubeconfigFiles(inherited.kubeconfig).optional(),
     namespace: namespace(
       "Namespace of the target. Default: defaults.namespace, else the context's namespace, else \"default\".",
     ).optional(),
@@ -210,6 +217,7 @@ export const proxySchema = z
   .strictObject({
     name: sessionName,
     context: context(inherited.context).optional(),
+    kubeconfig: kubeconfigFiles(inherited.kubeconfig).optional(),
     port: valid(z.int(), (n) => checkPortNumber(n, LOCAL_PORT_RANGE, 'port'))
       .meta({
         description: 'Local port; 0 takes any free port.',
@@ -263,9 +271,7 @@ export const defaultsSchema = z
 /** A whole kport.yaml as written. Empty sections (`forwards:` with nothing under it) are allowed. */
 export const fileSchema = z
   .strictObject({
-    kubeconfig: oneOrMore(path('A kubeconfig file; ~ and $VAR are expanded; relative to this file.'))
-      .optional()
-      .meta({ description: 'Kubeconfig file(s), merged as kubectl merges them. Default: $KUBECONFIG, else ~/.kube/config.' }),
+    kubeconfig: kubeconfigFiles('Kubeconfig file(s), merged as kubectl merges them. Default: $KUBECONFIG, else ~/.kube/config.').optional(),
     defaults: defaultsSchema.nullish(),
     forwards: z.array(forwardSchema).nullish(),
     proxies: z.array(proxySchema).nullish(),

@@ -72,7 +72,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const createSession = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[], conflict: KportError | null): Session => {
     const sessionLog = log.child({ session: spec.name });
     if (!spec.enabled || conflict) return new DisabledSession(spec, source, sessionLog, conflict);
-    const deps = { kubeconfig, clients, log: sessionLog, source };
+    // A session added with its own kubeconfig (kportctl add under another $KUBECONFIG) keeps it; the rest share the file's.
+    const deps = { kubeconfig: spec.kubeconfig ?? kubeconfig, clients, log: sessionLog, source };
     return spec.kind === 'forward' ? new ForwardSession(spec, { ...deps, caches }) : new ProxySession(spec, deps);
   };
   const supervisor = new Supervisor({ log, env: opts.env, configFile: opts.configFile, store: new SessionStore(paths.sessions, log), createSession });

@@ -72,14 +72,14 @@ const cases: Case[] = [
     name: 'an unknown key with nothing close lists the keys allowed',
     yaml: 'forwards:\n  - name: web\n    target: svc/web\n    ports: ["8080:80"]\n    image: nginx\n',
     errors: [
-      'k.yaml:5:5: forwards[0].image: unknown key "image" (keys here: name, target, selector, ports, context, namespace, address, balance, connectTimeout, transport, enabled)',
+      'k.yaml:5:5: forwards[0].image: unknown key "image" (keys here: name, target, selector, ports, context, kubeconfig, namespace, address, balance, connectTimeout, transport, enabled)',
     ],
   },
   {
     name: 'a key of forwards used in a proxy',
     yaml: 'proxies:\n  - name: api\n    namespace: x\n',
     errors: [
-      'k.yaml:3:5: proxies[0].namespace: unknown key "namespace" (keys here: name, context, port, address, unixSocket, apiPrefix, acceptPaths, rejectPaths, acceptHosts, rejectMethods, disableFilter, www, wwwPrefix, enabled)',
+      'k.yaml:3:5: proxies[0].namespace: unknown key "namespace" (keys here: name, context, kubeconfig, port, address, unixSocket, apiPrefix, acceptPaths, rejectPaths, acceptHosts, rejectMethods, disableFilter, www, wwwPrefix, enabled)',
     ],
   },
   {
