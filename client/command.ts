@@ -53,6 +53,8 @@ export interface Io {
   stderr: Output;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** The operating system (`service` writes a systemd unit on linux, a launchd agent on darwin). */
+  platform: NodeJS.Platform;
   /** Resolves on the next Ctrl-C (SIGINT); follow-mode verbs stop cleanly on it. */
   interrupted(): Promise<void>;
 }
@@ -69,6 +71,10 @@ export interface Context<F extends Flags> {
 /** A kportctl verb. */
 export interface Command<F extends Flags = Flags> {
   name: string;
+  /** Other names it answers to, kubectl's among them (`ls`, `rm`, `get`). */
+  aliases?: readonly string[];
+  /** Left out of `kportctl --help` (the completion scripts' helper). */
+  hidden?: boolean;
   /** One line for `kportctl --help`. */
   summary: string;
   /** The forms of the usage line after `kportctl VERB` (`NAME [--timeout T]`), one per way of calling it. */
@@ -93,6 +99,11 @@ export function command<const F extends Flags>(c: Command<F>): Command<F> {
 /** A mistake in how kportctl was called: the runner prints it with the verb's usage and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** Accepts a session as `NAME` or as `-o name` prints it (`forward/NAME`, `proxy/NAME`). */
+export function sessionName(arg: string): string {
+  return arg.replace(/^(?:forward|proxy)\//, '');
 }
 
 /** `--json`, shared by every verb whose output a script would read. */

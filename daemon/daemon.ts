@@ -9,6 +9,7 @@ import type { ConfigEnv, SessionSpec } from '../config/types.js';
 import { KportError } from './api/errors.js';
 import type { DaemonPaths } from './api/paths.js';
 import type { SessionSource } from './api/session.js';
+import { VERSION } from './api/version.js';
 import { watchConfigFile } from './config-watch.js';
 import { ForwardSession } from './forward/session.js';
 import { NamespaceCaches } from './kube/caches.js';
@@ -23,7 +24,6 @@ import { DisabledSession } from './session/disabled.js';
 import type { Session } from './session/session.js';
 import { SessionStore } from './state.js';
 import { Supervisor } from './supervisor.js';
-import { VERSION } from './version.js';
 
 /** How to run. */
 export interface DaemonOptions {

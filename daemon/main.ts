@@ -12,9 +12,9 @@ import { runCheck } from '../config/check.js';
 import { configEnvFromProcess, defaultConfigPath } from '../config/paths.js';
 import { KportError } from './api/errors.js';
 import { daemonPaths, type DaemonPaths } from './api/paths.js';
+import { VERSION } from './api/version.js';
 import { AlreadyRunning, startDaemon } from './daemon.js';
 import { probeSocket } from './liveness.js';
-import { VERSION } from './version.js';
 
 const USAGE = `usage: kportd [--config FILE] [--foreground] [--log-level LEVEL]
        kportd check [FILE]

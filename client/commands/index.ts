@@ -11,7 +11,8 @@ import { reload } from './reload.js';
 import { remove } from './remove.js';
 import { restart } from './restart.js';
 import { status } from './status.js';
+import { version } from './version.js';
 import { wait } from './wait.js';
 
 /** Every verb. */
-export const COMMANDS: readonly Command[] = [list, add, proxy, remove, restart, wait, port, events, status, reload, logs, start, stop];
+export const COMMANDS: readonly Command[] = [list, add, proxy, remove, restart, wait, port, events, status, reload, logs, start, stop, version];

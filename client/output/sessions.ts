@@ -37,7 +37,7 @@ export function listenerRoutes(s: SessionStatus): string[] {
 /**
  * The columns of `kportctl list`. By default they fit 80 columns: 127.0.0.1 goes unsaid, and the reason
  * (which names the pod of a ready forward) is cut first, then the name, then the route; narrower still,
- * the reason goes. `wide` writes every address and adds kind, source, namespace, context, pods, transport, totals,
+ * the reason goes. `wide` writes every address and adds kind, source, namespace, context, kubeconfig, pods, transport, totals,
  * churn and the last error, uncut.
  */
 export function sessionColumns(wide: boolean, now: number, style: Style): Column<SessionStatus>[] {
@@ -65,6 +65,8 @@ export function sessionColumns(wide: boolean, now: number, style: Style): Column
     via,
     { header: 'NAMESPACE', cell: (s) => (s.spec.kind === 'forward' ? s.spec.namespace : '') },
     { header: 'CONTEXT', cell: (s) => s.spec.context ?? '' },
+    // Empty: kport.yaml's kubeconfig (or kportd's $KUBECONFIG); else the one the session was added with.
+    { header: 'KUBECONFIG', cell: (s) => s.spec.kubeconfig?.join(':') ?? '' },
     { header: 'PODS', cell: (s) => s.pods.join(',') },
     { header: 'TRANSPORT', cell: (s) => s.transport ?? (s.spec.kind === 'forward' ? s.spec.transport : '') },
     { header: 'CONN', cell: (s) => `${s.counters.connectionsActive}/${s.counters.connectionsTotal}`, right: true },
