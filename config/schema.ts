@@ -159,7 +159,7 @@ const urlPrefix = (description: string, fallback: string) =>
 const path = (description: string) => valid(z.string(), checkPath).meta({ description });
 
 const enabled = z.boolean().meta({
-  description: 'false declares the session without starting it (kportctl can start it).',
+  description: 'false declares the session without starting it (kportctl enable NAME starts it; kportctl disable NAME stops one).',
   default: DEFAULTS.enabled,
 });
 

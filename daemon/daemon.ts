@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import type { ConfigEnv, SessionSpec } from '../config/types.js';
 import { KportError } from './api/errors.js';
 import type { DaemonPaths } from './api/paths.js';
-import type { SessionSource } from './api/session.js';
 import { VERSION } from './api/version.js';
 import { watchConfigFile } from './config-watch.js';
 import { ForwardSession } from './forward/session.js';
@@ -23,7 +22,7 @@ import { RpcServer } from './rpc/server.js';
 import { DisabledSession } from './session/disabled.js';
 import type { Session } from './session/session.js';
 import { SessionStore } from './state.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type SessionPlan } from './supervisor.js';
 
 /** How to run. */
 export interface DaemonOptions {
@@ -69,11 +68,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   const clients = new KubeClients();
   const caches = new NamespaceCaches(log);
-  const createSession = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[], conflict: KportError | null): Session => {
+  const createSession = (spec: SessionSpec, { source, kubeconfig, conflict, override, keptPorts }: SessionPlan): Session => {
     const sessionLog = log.child({ session: spec.name });
-    if (!spec.enabled || conflict) return new DisabledSession(spec, source, sessionLog, conflict);
+    if (!spec.enabled || conflict) return new DisabledSession(spec, source, sessionLog, conflict, override === false);
     // A session added with its own kubeconfig (kportctl add under another $KUBECONFIG) keeps it; the rest share the file's.
-    const deps = { kubeconfig: spec.kubeconfig ?? kubeconfig, clients, log: sessionLog, source };
+    const deps = { kubeconfig: spec.kubeconfig ?? kubeconfig, clients, log: sessionLog, source, ...(keptPorts ? { keptPorts } : {}) };
     return spec.kind === 'forward' ? new ForwardSession(spec, { ...deps, caches }) : new ProxySession(spec, deps);
   };
   const supervisor = new Supervisor({ log, env: opts.env, configFile: opts.configFile, store: new SessionStore(paths.sessions, log), createSession });

@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { add } from './add.js';
 import { start, stop } from './daemon.js';
+import { disable, enable } from './enable.js';
 import { events } from './events.js';
 import { list } from './list.js';
 import { logs } from './logs.js';
@@ -15,4 +16,4 @@ import { version } from './version.js';
 import { wait } from './wait.js';
 
 /** Every verb. */
-export const COMMANDS: readonly Command[] = [list, add, proxy, remove, restart, wait, port, events, status, reload, logs, start, stop, version];
+export const COMMANDS: readonly Command[] = [list, add, proxy, remove, restart, enable, disable, wait, port, events, status, reload, logs, start, stop, version];

@@ -45,7 +45,7 @@ export function sessionColumns(wide: boolean, now: number, style: Style): Column
   const state: Column<SessionStatus> = { header: 'STATE', cell: (s) => s.state, paint: (s) => style.state(s.state) };
   const via: Column<SessionStatus> = { header: 'LOCAL → TARGET', cell: (s) => route(s, !wide), flex: 3, min: 20 };
   const ageCol: Column<SessionStatus> = { header: 'AGE', cell: (s) => since(s.created, now), right: true };
-  const reason: Column<SessionStatus> = { header: 'REASON', cell: (s) => s.reason, flex: 1, min: 12, optional: !wide };
+  const reason: Column<SessionStatus> = { header: 'REASON', cell: (s) => (s.override === 'enabled' ? `enabled by kportctl; ${s.reason}` : s.reason), flex: 1, min: 12, optional: !wide };
   if (!wide) {
     return [
       name,
@@ -60,7 +60,7 @@ export function sessionColumns(wide: boolean, now: number, style: Style): Column
   return [
     name,
     { header: 'KIND', cell: (s) => s.kind },
-    { header: 'SOURCE', cell: (s) => s.source },
+    { header: 'SOURCE', cell: (s) => (s.override ? `${s.source}, ${s.override} by kportctl` : s.source) },
     state,
     via,
     { header: 'NAMESPACE', cell: (s) => (s.spec.kind === 'forward' ? s.spec.namespace : '') },
@@ -76,7 +76,7 @@ export function sessionColumns(wide: boolean, now: number, style: Style): Column
     { header: 'FAILOVERS', cell: (s) => String(s.counters.failovers), right: true },
     ageCol,
     { header: 'SINCE', cell: (s) => since(s.since, now), right: true },
-    { header: 'REASON', cell: (s) => s.reason },
+    reason,
     { header: 'LAST ERROR', cell: (s) => (s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : '') },
     { header: 'ERROR AT', cell: (s) => (s.lastError ? `${since(s.lastError.at, now)} ago` : '') },
   ];

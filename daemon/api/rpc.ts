@@ -41,6 +41,10 @@ export const PARAMS = {
     .strict(),
   'session.remove': Name,
   'session.restart': Name,
+  /** Starts a session, one declared with enabled: false included: an override kept across reloads and restarts. */
+  'session.enable': Name,
+  /** Stops a session and keeps it stopped: the same kind of override. */
+  'session.disable': Name,
   /** Resolves once the session is ready; a TIMEOUT error after timeoutMs. */
   'session.wait': z.object({ name: z.string().min(1), timeoutMs: z.number().int().min(0).max(86_400_000).default(30_000) }).strict(),
   /** Starts `session.changed` / `session.removed` notifications, and `log` ones with logs: true. */
@@ -106,6 +110,8 @@ export interface Results {
   'session.add': SessionStatus;
   'session.remove': { removed: string };
   'session.restart': SessionStatus;
+  'session.enable': SessionStatus;
+  'session.disable': SessionStatus;
   'session.wait': SessionStatus;
   'events.subscribe': { subscribed: true };
   'logs.read': { lines: string[] };

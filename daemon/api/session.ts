@@ -82,6 +82,8 @@ export interface SessionStatus {
   transport: Exclude<TransportChoice, 'auto'> | null;
   counters: SessionCounters;
   lastError: SessionError | null;
+  /** kportctl enable / disable's override of the spec's `enabled` (spec.enabled is the outcome); null when none. */
+  override: 'enabled' | 'disabled' | null;
 }
 
 /** Zeroed counters. */

@@ -63,6 +63,8 @@ export class ForwardSession implements Session {
   private dialer: PodDialer | null = null;
   private listeners: Listeners | null = null;
   private chosenPorts = new Map<PortMapping, number>();
+  /** Ports kept from the last start (deps.keptPorts), asked for until a bind succeeds; one taken since gives way. */
+  private kept: Map<PortMapping, number> | null = null;
   private readonly balancer: Balancer;
   /** A workload target's selector (immutable in apps/v1, so fetched once), or why it could not be read. */
   private workloadSelector: LabelSelector | null = null;
@@ -90,6 +92,8 @@ export class ForwardSession implements Session {
   ) {
     this.core = new SessionCore(spec, deps.source, deps.log);
     this.balancer = balancerFor(spec.balance);
+    const kept = spec.ports.flatMap((m, i): [PortMapping, number][] => (m.local === 0 && deps.keptPorts?.[i] ? [[m, deps.keptPorts[i]!]] : []));
+    if (kept.length > 0) this.chosenPorts = this.kept = new Map(kept);
   }
 
   async start(): Promise<void> {
@@ -110,7 +114,7 @@ export class ForwardSession implements Session {
     if (this.stopped) return;
     try {
       if (!this.listeners) {
-        const l = await bindListeners(this.spec.addresses, this.spec.ports, (s, m) => this.onConnection(s, m), this.chosenPorts);
+        const l = await this.bind();
         if (this.stopped) return void (await l.close());
         this.listeners = l;
         this.chosenPorts = l.chosen;
@@ -128,6 +132,25 @@ export class ForwardSession implements Session {
       return this.failSlowly(toKportError(err));
     }
     this.evaluate();
+  }
+
+  /** Binds every listener: kept ports first; if one is taken by now, every mapping that asked for any takes a new one. */
+  private async bind(): Promise<Listeners & { chosen: Map<PortMapping, number> }> {
+    const onConnection = (s: Socket, m: PortMapping) => this.onConnection(s, m);
+    let l: Listeners & { chosen: Map<PortMapping, number> };
+    try {
+      l = await bindListeners(this.spec.addresses, this.spec.ports, onConnection, this.chosenPorts);
+    } catch (err) {
+      const kept = this.kept;
+      if (kept === null || !(err instanceof KportError) || err.code !== 'PORT_IN_USE') throw err;
+      // Only kept ports give way; a port the spec names is asked for as ever (and its PORT_IN_USE stands).
+      l = await bindListeners(this.spec.addresses, this.spec.ports, onConnection);
+      const given = [...kept.keys()].map((m) => l.chosen.get(m));
+      this.core.log.warn({ kept: [...kept.values()], given, err: err.message }, 'a local port kept from the last start is taken; took a new free one');
+    }
+    // Bound: from now on the ports are this session's own.
+    this.kept = null;
+    return l;
   }
 
   private failSlowly(err: KportError): void {

@@ -7,7 +7,7 @@ import type { Supervisor } from '../supervisor.js';
 
 /** What handlers may use of the daemon. */
 export interface Control {
-  supervisor: Pick<Supervisor, 'reload' | 'add' | 'remove' | 'restart' | 'list' | 'get' | 'wait' | 'configStatus' | 'counts'>;
+  supervisor: Pick<Supervisor, 'reload' | 'add' | 'remove' | 'restart' | 'setEnabled' | 'list' | 'get' | 'wait' | 'configStatus' | 'counts'>;
   info: Pick<DaemonStatus, 'version' | 'pid' | 'startedAt' | 'socket' | 'stateDir' | 'logFile'>;
   /** Begins shutdown once the current response has gone out. */
   shutdown(): void;
@@ -49,6 +49,8 @@ export function handlers(control: Control): Handlers {
     'session.add': ({ kind, entry, ephemeral }) => supervisor.add(kind, entry, ephemeral),
     'session.remove': ({ name }) => supervisor.remove(name),
     'session.restart': ({ name }) => supervisor.restart(name),
+    'session.enable': ({ name }) => supervisor.setEnabled(name, true),
+    'session.disable': ({ name }) => supervisor.setEnabled(name, false),
     'session.wait': ({ name, timeoutMs }, caller) => supervisor.wait(name, timeoutMs, caller.signal),
     'events.subscribe': ({ logs }, caller) => {
       caller.subscribe({ logs });

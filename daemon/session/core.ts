@@ -19,6 +19,8 @@ export class SessionCore extends EventEmitter {
   private bound: BoundListener[] = [];
   private podNames: string[] = [];
   private carrier: SessionStatus['transport'] = null;
+  /** Set by the supervisor, which owns kportctl's overrides, before the session starts; only reported here. */
+  override: SessionStatus['override'] = null;
 
   constructor(
     readonly spec: SessionSpec,
@@ -96,6 +98,7 @@ export class SessionCore extends EventEmitter {
       transport: this.carrier,
       counters: { ...this.counters },
       lastError: this.lastError,
+      override: this.override,
     };
   }
 }

@@ -19,6 +19,8 @@ const VALID: Record<string, string[]> = {
   proxy: ['api'],
   remove: ['web'],
   restart: ['web'],
+  enable: ['web'],
+  disable: ['web'],
   wait: ['web', '--timeout', '5s'],
   port: ['web'],
   events: [],

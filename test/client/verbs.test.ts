@@ -109,6 +109,15 @@ describe('one-shot verbs', () => {
     assert.equal((await run('restart', 'nope')).code, 1);
   });
 
+  test('enable and disable: what kportd did, for each NAME', async () => {
+    assert.deepEqual(await run('disable', 'slow'), { code: 0, stdout: 'disabled slow: stopped (disabled with kportctl disable; kportctl enable slow starts it again)\n', stderr: '' });
+    assert.deepEqual(await run('enable', 'forward/slow'), { code: 0, stdout: 'enabled slow: starting (starting)\n', stderr: '' });
+    assert.deepEqual(fake.paramsOf('session.disable'), [{ name: 'slow' }]);
+    assert.deepEqual(fake.paramsOf('session.enable'), [{ name: 'slow' }]);
+    const missing = await run('enable', 'nope');
+    assert.deepEqual([missing.code, missing.stderr], [1, 'kportctl: NOT_FOUND: no session named "nope" (kportctl list shows them)\n']);
+  });
+
   test('status: text and --json', async () => {
     const r = await run('status');
     assert.equal(r.code, 0, r.stderr);
