@@ -1,9 +1,9 @@
 /** `kportctl logs`: the end of kportd's log (or one session's lines of it), readable; `-f` follows it. */
+import { logLine, prettyLogFileLine } from '../../daemon/api/log-line.js';
 import { LOG_READ_MAX_LINES } from '../../daemon/api/rpc.js';
 import { integer } from '../args.js';
 import { command, EXIT, JSON_FLAG, sessionName } from '../command.js';
 import { STANDARD_EXITS } from '../help.js';
-import { logLine, prettyLogFileLine } from '../output/log-line.js';
 import { styleFor } from '../output/style.js';
 import { followUntilInterrupted } from './follow.js';
 

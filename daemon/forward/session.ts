@@ -129,6 +129,8 @@ export class ForwardSession implements Session {
         client.reachability.on('back', this.onApiBack);
       }
     } catch (err) {
+      // Stopped while binding: the failure is moot (and `stopped` may not become `failed`).
+      if (this.stopped) return;
       return this.failSlowly(toKportError(err));
     }
     this.evaluate();

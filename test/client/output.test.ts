@@ -9,10 +9,10 @@ import { proxyEntry } from '../../client/commands/proxy.js';
 import { reloadLines } from '../../client/commands/reload.js';
 import { statusLines } from '../../client/commands/status.js';
 import { age, bytes, clock, endpoint, oneLine, target } from '../../client/output/format.js';
-import { logLine, prettyLogFileLine } from '../../client/output/log-line.js';
 import { listenerRoutes, route, sessionColumns } from '../../client/output/sessions.js';
 import { styleFor } from '../../client/output/style.js';
 import { table, tableWidth, truncate } from '../../client/output/table.js';
+import { logLine, prettyLogFileLine } from '../../daemon/api/log-line.js';
 import { daemonStatus, forwardSpec, proxySpec, sessionStatus } from './fake-daemon.js';
 
 const plain = styleFor(false, {});
