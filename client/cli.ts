@@ -30,7 +30,7 @@ export async function runCli(argv: readonly string[], commands: readonly Command
     return c ? print(io.stdout, verbHelp(c), EXIT.OK) : unknownVerb(rest[0], commands, io);
   }
   const c = findCommand(commands, verb);
-  return c ? runCommand(c, rest, io) : unknownVerb(verb, commands, io);
+  return c ? runCommand(c, rest, io, commands) : unknownVerb(verb, commands, io);
 }
 
 function print(out: Io['stdout'], text: string, code: number): number {
@@ -46,12 +46,12 @@ function unknownVerb(verb: string, commands: readonly Command[], io: Io): number
   return EXIT.USAGE;
 }
 
-async function runCommand<F extends Flags>(c: Command<F>, argv: string[], io: Io): Promise<number> {
+async function runCommand<F extends Flags>(c: Command<F>, argv: string[], io: Io, commands: readonly Command[]): Promise<number> {
   const daemon = lazyConnection(io.env);
   try {
-    const { help, args, flags } = parse(c, argv);
+    const { help, args, flags } = c.rawArgs ? { help: false, args: argv, flags: {} as FlagValues<F> } : parse(c, argv);
     if (help) return print(io.stdout, verbHelp(c), EXIT.OK);
-    return await c.run({ args, flags, io, connect: daemon.get });
+    return await c.run({ args, flags, commands, io, connect: daemon.get });
   } catch (err) {
     return report(err, c, io);
   } finally {

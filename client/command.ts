@@ -26,7 +26,12 @@ export interface Flag {
   /** Placeholder for the value in help (`NS` in `--namespace NS`). */
   arg?: string;
   help: string;
+  /** What shell completion offers for the value: fixed words, or the kubeconfig's contexts. */
+  completes?: readonly string[] | 'context';
 }
+
+/** What shell completion offers for a positional argument: session names, a TARGET (svc/NAME…), fixed words. */
+export type Completes = 'session' | 'target' | readonly string[] | null;
 
 /** A verb's flags by long name. */
 export type Flags = Readonly<Record<string, Flag>>;
@@ -62,6 +67,8 @@ export interface Io {
 /** What a verb's `run` gets. */
 export interface Context<F extends Flags> {
   args: string[];
+  /** Every verb (the completion helper completes them). */
+  commands: readonly Command[];
   flags: FlagValues<F>;
   io: Io;
   /** The connection to kportd, opened on first use and closed by the runner; rejects with DaemonNotRunning. */
@@ -87,6 +94,10 @@ export interface Command<F extends Flags = Flags> {
   positionals: { min: number; max: number };
   /** The exit codes this verb uses and what each means here. */
   exits: Readonly<Record<number, string>>;
+  /** What shell completion offers for each positional argument (the last for any further ones); none when absent. */
+  completes?: readonly Completes[];
+  /** Gets its arguments as given, unparsed (the completion helper, whose arguments are a command line). */
+  rawArgs?: boolean;
   /** Does the work; returns the exit code (errors thrown map to codes in the runner). */
   run(ctx: Context<F>): Promise<number>;
 }

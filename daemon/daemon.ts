@@ -11,6 +11,7 @@ import type { DaemonPaths } from './api/paths.js';
 import { VERSION } from './api/version.js';
 import { watchConfigFile } from './config-watch.js';
 import { ForwardSession } from './forward/session.js';
+import { cachedNames } from './kube/cached-names.js';
 import { NamespaceCaches } from './kube/caches.js';
 import { KubeClients } from './kube/clients.js';
 import { probeSocket } from './liveness.js';
@@ -87,6 +88,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       supervisor,
       info: { version: VERSION, pid: process.pid, startedAt, socket: paths.socket, stateDir: paths.stateDir, logFile: paths.log },
       shutdown: () => setImmediate(() => void shutdown('kportctl stop')),
+      cachedNames: (query) => cachedNames(caches.held(), query),
       readLog: (lines, signal) => logTail.read(lines, signal),
     }),
     { sessions: supervisor, logs: logs.tap },

@@ -1,4 +1,5 @@
 /** `kportctl add`: a port-forward in kubectl's syntax, kept alive by kportd. */
+import { TRANSPORT_CHOICES } from '../../config/types.js';
 import { addressList, durationEntry, kubeconfigOf, labels } from '../args.js';
 import { command, JSON_FLAG, UsageError, type FlagValues, type Io } from '../command.js';
 import { STANDARD_EXITS } from '../help.js';
@@ -6,13 +7,13 @@ import { addSession, type Entry } from './session-add.js';
 
 const flags = {
   namespace: { type: 'string', short: 'n', arg: 'NS', help: "namespace of the target (default: kport.yaml's, else the context's)" },
-  context: { type: 'string', arg: 'C', help: "kubeconfig context (default: kport.yaml's, else the kubeconfig's current one)" },
+  context: { type: 'string', arg: 'C', help: "kubeconfig context (default: kport.yaml's, else the kubeconfig's current one)", completes: 'context' },
   kubeconfig: { type: 'string', arg: 'FILE', help: "kubeconfig to use, kept with the forward (default: $KUBECONFIG, else kportd's)" },
   address: { type: 'string', multiple: true, arg: 'A', help: 'local address(es) to listen on, comma-separated or repeated; localhost = 127.0.0.1 and ::1 (default 127.0.0.1)' },
   selector: { type: 'string', short: 'l', arg: 'K=V[,K=V]', help: 'forward to any ready pod with these labels, instead of TARGET' },
-  balance: { type: 'string', arg: 'B', help: 'round-robin (default) over ready pods, or first (one pod, as kubectl)' },
+  balance: { type: 'string', arg: 'B', help: 'round-robin (default) over ready pods, or first (one pod, as kubectl)', completes: ['round-robin', 'first'] },
   'connect-timeout': { type: 'string', arg: 'T', help: 'how long a connection waits for a ready pod (30s, 2m; default 30s)' },
-  transport: { type: 'string', arg: 'T', help: 'auto (default: SPDY as kubectl, then SPDY in a WebSocket, then WebSocket), spdy, spdy-websocket or websocket' },
+  transport: { type: 'string', arg: 'T', help: 'auto (default: SPDY as kubectl, then SPDY in a WebSocket, then WebSocket), spdy, spdy-websocket or websocket', completes: TRANSPORT_CHOICES },
   ephemeral: { type: 'boolean', help: 'forget the forward when kportd stops (default: kept across restarts)' },
   ...JSON_FLAG,
 } as const;
@@ -73,6 +74,7 @@ tells it later). REMOTE may be a port name. The forward is kept across kportd re
   ],
   flags,
   positionals: { min: 1, max: Infinity },
+  completes: [null, 'target', null],
   exits: STANDARD_EXITS,
   async run({ args, flags: f, io, connect }) {
     const entry = forwardEntry(args, f, io);

@@ -27,6 +27,7 @@ listed, stopped, saying why.`,
     examples: enabled ? ['kportctl enable db && kportctl wait db', 'kportctl enable db api'] : ['kportctl disable db'],
     flags: { ...JSON_FLAG },
     positionals: { min: 1, max: Infinity },
+    completes: ['session'],
     exits: { ...STANDARD_EXITS, [EXIT.ERROR]: 'no such session, or another error from kportd' },
     async run({ args, flags: f, io, connect }) {
       const rpc = await connect();

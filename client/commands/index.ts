@@ -1,6 +1,7 @@
 /** The dispatch table: every kportctl verb, in the order `kportctl --help` lists them. */
 import type { Command } from '../command.js';
 import { add } from './add.js';
+import { completeWords, completion } from './completion.js';
 import { start, stop } from './daemon.js';
 import { disable, enable } from './enable.js';
 import { events } from './events.js';
@@ -16,4 +17,4 @@ import { version } from './version.js';
 import { wait } from './wait.js';
 
 /** Every verb. */
-export const COMMANDS: readonly Command[] = [list, add, proxy, remove, restart, enable, disable, wait, port, events, status, reload, logs, start, stop, version];
+export const COMMANDS: readonly Command[] = [list, add, proxy, remove, restart, enable, disable, wait, port, events, status, reload, logs, start, stop, version, completion, completeWords];

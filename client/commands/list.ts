@@ -127,10 +127,11 @@ says when kport.yaml has errors, is missing or is empty.`,
   flags: {
     watch: { type: 'boolean', short: 'w', help: 'keep the table updated until Ctrl-C' },
     wide: { type: 'boolean', help: 'every column (kind, source, namespace, context, kubeconfig, pods, in/out, reconnects, failovers, last error), uncut' },
-    output: { type: 'string', short: 'o', arg: 'FORMAT', help: 'wide, json, yaml or name' },
+    output: { type: 'string', short: 'o', arg: 'FORMAT', help: 'wide, json, yaml or name', completes: FORMATS },
     ...JSON_FLAG,
   },
   positionals: { min: 0, max: Infinity },
+  completes: ['session'],
   exits: { ...STANDARD_EXITS, [EXIT.ERROR]: 'a NAME is not a session (the others are printed), or a kportd error' },
   async run({ args, flags: f, io, connect }) {
     const format = formatOf(f);

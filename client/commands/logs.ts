@@ -43,6 +43,7 @@ wrote them (pino JSON).`,
     ...JSON_FLAG,
   },
   positionals: { min: 0, max: 1 },
+  completes: ['session', null],
   exits: STANDARD_EXITS,
   async run({ args, flags: f, io, connect }) {
     const lines = f.lines === undefined ? 100 : integer(f.lines, 'lines', 1, LOG_READ_MAX_LINES);

@@ -23,6 +23,7 @@ which take any free local port.`,
   examples: ['curl localhost:$(kportctl port web)', 'kportctl port web https'],
   flags: {},
   positionals: { min: 1, max: 2 },
+  completes: ['session', null],
   exits: { ...STANDARD_EXITS, [EXIT.ERROR]: 'no such session, or it has no (matching) local port' },
   async run({ args, io, connect }) {
     const name = sessionName(args[0]!);

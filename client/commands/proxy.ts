@@ -7,7 +7,7 @@ import { addSession, type Entry } from './session-add.js';
 const flags = {
   port: { type: 'string', short: 'p', arg: 'PORT', help: 'local port; 0 = any free port (default 8001)' },
   address: { type: 'string', multiple: true, arg: 'A', help: 'local address(es) to listen on, comma-separated or repeated; localhost = 127.0.0.1 and ::1 (default 127.0.0.1)' },
-  context: { type: 'string', arg: 'C', help: "kubeconfig context (default: kport.yaml's, else the kubeconfig's current one)" },
+  context: { type: 'string', arg: 'C', help: "kubeconfig context (default: kport.yaml's, else the kubeconfig's current one)", completes: 'context' },
   kubeconfig: { type: 'string', arg: 'FILE', help: "kubeconfig to use, kept with the proxy (default: $KUBECONFIG, else kportd's)" },
   'unix-socket': { type: 'string', short: 'u', arg: 'PATH', help: 'listen on this Unix socket instead of a port' },
   'api-prefix': { type: 'string', arg: 'P', help: 'URL prefix the API is served under (default /)' },

@@ -15,6 +15,7 @@ setting enabled: false there); kportd applies the change.`,
   examples: ['kportctl remove web', 'kportctl rm web db'],
   flags: { ...JSON_FLAG },
   positionals: { min: 1, max: Infinity },
+  completes: ['session'],
   exits: { ...STANDARD_EXITS, [EXIT.ERROR]: 'no such session, or it is declared in kport.yaml (DECLARED_IN_CONFIG)' },
   async run({ args, flags: f, io, connect }) {
     const rpc = await connect();

@@ -13,6 +13,7 @@ settings: a quick way out of a long backoff after fixing what was wrong.`,
   examples: ['kportctl restart web'],
   flags: { ...JSON_FLAG },
   positionals: { min: 1, max: 1 },
+  completes: ['session', null],
   exits: { ...STANDARD_EXITS, [EXIT.ERROR]: 'no such session, or another error from kportd' },
   async run({ args, flags: f, io, connect }) {
     const status = await (await connect()).call('session.restart', { name: sessionName(args[0]!) });

@@ -36,6 +36,7 @@ timeout it says which state the session was in, and why, and exits 4.`,
     ...JSON_FLAG,
   },
   positionals: { min: 1, max: 1 },
+  completes: ['session', null],
   exits: { ...STANDARD_EXITS, [EXIT.ERROR]: 'the session failed (its code and reason are printed), or no such session', [EXIT.TIMEOUT]: 'not ready before the timeout' },
   async run({ args, flags: f, io, connect }) {
     const name = sessionName(args[0]!);

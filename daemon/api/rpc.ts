@@ -26,6 +26,11 @@ export const LOG_READ_MAX_BYTES = 4 << 20;
 export const LOG_READ_MAX_LINES = 10_000;
 
 const Empty = z.object({}).strict().default({});
+
+/** The kinds `cluster.names` lists: pods and services as watched, workloads as their pods' owners name them. */
+export const CACHED_KINDS = ['pod', 'service', 'deployment', 'statefulset', 'replicaset'] as const;
+/** One of CACHED_KINDS. */
+export type CachedKind = (typeof CACHED_KINDS)[number];
 const Name = z.object({ name: z.string().min(1) }).strict();
 
 /** Params of every method, as zod schemas (the daemon validates with them; the client sends their input type). */
@@ -49,6 +54,13 @@ export const PARAMS = {
   'session.wait': z.object({ name: z.string().min(1), timeoutMs: z.number().int().min(0).max(86_400_000).default(30_000) }).strict(),
   /** Starts `session.changed` / `session.removed` notifications, and `log` ones with logs: true. */
   'events.subscribe': z.object({ logs: z.boolean().default(false) }).strict().default({ logs: false }),
+  /**
+   * Names of one kind of object the watch caches already hold (for shell completion: no API request is made),
+   * on one context and namespace, or on every one held when not given.
+   */
+  'cluster.names': z
+    .object({ kind: z.enum(CACHED_KINDS), context: z.string().min(1).optional(), namespace: z.string().min(1).optional() })
+    .strict(),
   /** The last lines of the daemon's log file (at most LOG_READ_MAX_BYTES of them). */
   'logs.read': z.object({ lines: z.number().int().min(1).max(LOG_READ_MAX_LINES).default(100) }).strict().default({ lines: 100 }),
 } as const;
@@ -114,6 +126,7 @@ export interface Results {
   'session.disable': SessionStatus;
   'session.wait': SessionStatus;
   'events.subscribe': { subscribed: true };
+  'cluster.names': { names: string[] };
   'logs.read': { lines: string[] };
 }
 

@@ -2,7 +2,7 @@
  * The control API as a dispatch table: one handler per method, each taking validated params and a
  * narrow view of the daemon, mapping to core calls. Nothing here knows about sockets.
  */
-import type { DaemonStatus, MethodName, ParamsOut, Results } from '../api/rpc.js';
+import type { CachedKind, DaemonStatus, MethodName, ParamsOut, Results } from '../api/rpc.js';
 import type { Supervisor } from '../supervisor.js';
 
 /** What handlers may use of the daemon. */
@@ -11,6 +11,8 @@ export interface Control {
   info: Pick<DaemonStatus, 'version' | 'pid' | 'startedAt' | 'socket' | 'stateDir' | 'logFile'>;
   /** Begins shutdown once the current response has gone out. */
   shutdown(): void;
+  /** Names of `kind` the watch caches hold, on a context and namespace (every one held when not given), sorted. */
+  cachedNames(query: { kind: CachedKind; context?: string | undefined; namespace?: string | undefined }): string[];
   /** The last `lines` lines of the log file; CANCELLED once `signal` aborts. */
   readLog(lines: number, signal: AbortSignal): Promise<string[]>;
 }
@@ -56,6 +58,7 @@ export function handlers(control: Control): Handlers {
       caller.subscribe({ logs });
       return { subscribed: true };
     },
+    'cluster.names': (query) => ({ names: control.cachedNames(query) }),
     'logs.read': async ({ lines }, caller) => ({ lines: await control.readLog(lines, caller.signal) }),
   };
 }

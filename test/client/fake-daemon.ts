@@ -203,6 +203,7 @@ export class FakeDaemon {
       'session.wait': ({ name }) => this.get(name),
       'events.subscribe': () => ({ subscribed: true }),
       'logs.read': () => ({ lines: [] }),
+      'cluster.names': () => ({ names: [] }),
     };
   }
 }

@@ -35,6 +35,7 @@ function table(over: Partial<Handlers> = {}): Handlers {
     'session.wait': unused,
     'events.subscribe': unused,
     'logs.read': unused,
+    'cluster.names': unused,
     ...over,
   };
 }
