@@ -8,7 +8,7 @@ import type { ConfigIssue } from '../config/types.js';
 import { KportError } from '../daemon/api/errors.js';
 import { daemonPaths } from '../daemon/api/paths.js';
 import { VERSION } from '../daemon/api/version.js';
-import { EXIT, UsageError, type Command, type FlagValues, type Flags, type Io } from './command.js';
+import { CliError, EXIT, UsageError, type Command, type FlagValues, type Flags, type Io } from './command.js';
 import { HELP_FLAG, mainHelp, usage, verbHelp } from './help.js';
 import { oneLine } from './output/format.js';
 import { connect, DaemonNotRunning, type RpcClient } from './rpc.js';
@@ -120,6 +120,10 @@ function report(err: unknown, c: Command, io: Io): number {
   if (err instanceof DaemonNotRunning) {
     say('NOT_RUNNING', err.message);
     return EXIT.NOT_RUNNING;
+  }
+  if (err instanceof CliError) {
+    say(err.code, err.message);
+    return EXIT.ERROR;
   }
   if (err instanceof KportError) {
     const issues = configIssues(err.data);

@@ -107,6 +107,20 @@ export function command<const F extends Flags>(c: Command<F>): Command<F> {
   return c;
 }
 
+/**
+ * A failure of kportctl's own, outside kportd (a service manager that refuses, a platform without one): printed as
+ * `kportctl: CODE: message`, exit 1.
+ */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    readonly code: 'SERVICE_MANAGER' | 'UNSUPPORTED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A mistake in how kportctl was called: the runner prints it with the verb's usage and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

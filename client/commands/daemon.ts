@@ -10,7 +10,7 @@ import { STANDARD_EXITS } from '../help.js';
 import { connect, DaemonNotRunning } from '../rpc.js';
 
 /** kportd's entry point, shipped next to kportctl's. */
-const DAEMON_MAIN = fileURLToPath(new URL('../../daemon/main.js', import.meta.url));
+export const DAEMON_MAIN = fileURLToPath(new URL('../../daemon/main.js', import.meta.url));
 /** How long `stop` waits for the socket to go quiet. */
 const STOP_DEADLINE_MS = 10_000;
 const STOP_POLL_MS = 50;

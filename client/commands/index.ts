@@ -12,9 +12,10 @@ import { proxy } from './proxy.js';
 import { reload } from './reload.js';
 import { remove } from './remove.js';
 import { restart } from './restart.js';
+import { service } from './service.js';
 import { status } from './status.js';
 import { version } from './version.js';
 import { wait } from './wait.js';
 
 /** Every verb. */
-export const COMMANDS: readonly Command[] = [list, add, proxy, remove, restart, enable, disable, wait, port, events, status, reload, logs, start, stop, version, completion, completeWords];
+export const COMMANDS: readonly Command[] = [list, add, proxy, remove, restart, enable, disable, wait, port, events, status, reload, logs, start, stop, service, version, completion, completeWords];
