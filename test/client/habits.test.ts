@@ -4,34 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { SimCluster } from '../cluster/cluster.js';
 import { KportdHarness } from '../helpers/daemon.js';
-
-/** GET / on host:port; resolves with the body. */
-function get(host: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/', agent: false, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** A TCP server holding a free port on 127.0.0.1 (another process's listener, as far as kportd can tell). */
-async function occupy(): Promise<{ port: number; server: Server }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as { port: number }).port, server };
-}
+import { httpGet } from '../helpers/forward.js';
+import { occupyPort } from '../helpers/port.js';
 
 describe("kportctl as a kubectl user types it", () => {
   let cluster: SimCluster;
@@ -59,8 +38,8 @@ describe("kportctl as a kubectl user types it", () => {
     const out = await k.ok('add', 'both', 'svc/web', ':80', '--address', 'localhost', '--ephemeral');
     assert.match(out, /^added forward both \(ready\):\n {2}127\.0\.0\.1:(\d+) → svc\/web:80\n {2}\[::1\]:\1 → svc\/web:80\n$/);
     const port = Number((await k.ok('port', 'both')).trim());
-    assert.match(await get('127.0.0.1', port), /^web-/);
-    assert.match(await get('::1', port), /^web-/);
+    assert.match(await httpGet(port), /^web-/);
+    assert.match(await httpGet(port, '/', '::1'), /^web-/);
     await k.ok('rm', 'both');
   });
 
@@ -77,7 +56,7 @@ describe("kportctl as a kubectl user types it", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^added forward w2: 127\.0\.0\.1:\d+ → svc\/web:80 \(ready\)$/m);
     await k.ok('wait', 'w2');
-    assert.match(await get('127.0.0.1', Number((await k.ok('port', 'w2')).trim())), /^web-/);
+    assert.match(await httpGet(Number((await k.ok('port', 'w2')).trim())), /^web-/);
     const wide = await k.ok('list', 'w2', '--wide');
     const [head, row] = wide.trimEnd().split('\n');
     assert.equal(row!.slice(head!.indexOf('KUBECONFIG')).split(/ {2,}/)[0], k2);
@@ -102,7 +81,7 @@ describe("kportctl as a kubectl user types it", () => {
   });
 
   test('a local port in use: add says so; wait exits 1 at once with PORT_IN_USE', async () => {
-    const taken = await occupy();
+    const taken = await occupyPort();
     try {
       const added = await k.ok('add', 'clash', 'svc/web', `${taken.port}:80`, '--ephemeral');
       assert.equal(added, `added forward clash, not listening (failed: address 127.0.0.1:${taken.port} is in use by another process)\n`);

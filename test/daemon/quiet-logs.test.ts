@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -13,6 +12,7 @@ import { prettyLogFileLine } from '../../daemon/api/log-line.js';
 import { createLogger } from '../../daemon/log.js';
 import { ForwardHarness } from '../helpers/forward.js';
 import { capturingLogger } from '../helpers/log.js';
+import { occupyPort } from '../helpers/port.js';
 import { forwardSpec } from '../helpers/specs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kport-logs-'));
@@ -23,9 +23,7 @@ const shown = (lines: string[]) =>
   lines.map((l) => JSON.parse(l) as { level: number; msg: string; code?: string; to?: string }).filter((r) => r.level >= 30).map((r) => `${r.msg}${r.to ? ` → ${r.to}` : ''}${r.code ? ` ${r.code}` : ''}`);
 
 test('a forward whose local port stays taken logs its failure once, however many times it retries', async () => {
-  const squatter = createServer();
-  await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
-  const port = (squatter.address() as { port: number }).port;
+  const { port, server: squatter } = await occupyPort();
   const { log, lines } = capturingLogger();
   const harness = new ForwardHarness(join(dir, 'no-kubeconfig'), log);
   try {

@@ -5,19 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SimCluster } from '../cluster/cluster.js';
 import { KportdHarness } from '../helpers/daemon.js';
 import { echo, httpGet } from '../helpers/forward.js';
-
-/** Listens on 127.0.0.1:port, as another program holding it would. */
-async function hold(port: number): Promise<Server> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
-  return server;
-}
+import { occupyPort } from '../helpers/port.js';
 
 const CONFIG = (cluster: SimCluster, webPort: string) => `kubeconfig: ${cluster.kubeconfigPath}
 forwards:
@@ -118,7 +111,7 @@ describe('what kportd keeps for you in sessions.json', () => {
     assert.match(await httpGet(first[1]!), /^web-/);
     // Another program takes the first port while kportd is down.
     await k.stop();
-    const squatter = await hold(first[0]!);
+    const { server: squatter } = await occupyPort(first[0]!);
     try {
       await k.start();
       await k.ok('wait', 'kp');
