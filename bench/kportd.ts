@@ -1,17 +1,26 @@
-/** A real kportd process for benchmarks: started with a config, ready when its sessions are. */
+/**
+ * A real kportd process for benchmarks: started with a config, ready when its sessions are.
+ * KPORT_BENCH_PROF=1 runs every kportd under `node --cpu-prof`, one folder per daemon under
+ * KPORT_BENCH_PROF_DIR (default: a new temp folder, named on stderr); the profile is written when
+ * kportd exits. KPORT_BENCH_NODE_ARGS passes any other node flags.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { connect, type RpcClient } from '../client/rpc.js';
 import { waitUntil } from '../test/helpers/wait.js';
+import { rssMB } from './usage.js';
 
 /** A running kportd. */
 export interface Kportd {
   child: ChildProcess;
+  pid: number;
   rpc: RpcClient;
-  /** The first local port session `name` listens on. */
-  port(name: string): Promise<number>;
+  /** The local port session `name` listens on: its first, or the first for remote port `remote`. */
+  port(name: string, remote?: number): Promise<number>;
   /** Resident memory now, from /proc. */
   rssMB(): number;
   stop(): Promise<void>;
@@ -19,14 +28,20 @@ export interface Kportd {
 
 const daemonMain = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
 
+/** Where kportd CPU profiles go (KPORT_BENCH_PROF=1), else null; workers start no kportd. */
+const PROFILE_ROOT = process.env.KPORT_BENCH_PROF === '1' && isMainThread ? process.env.KPORT_BENCH_PROF_DIR || mkdtempSync(join(tmpdir(), 'kport-bench-prof-')) : null;
+if (PROFILE_ROOT) console.error(`kportd CPU profiles: ${PROFILE_ROOT}/<daemon>/*.cpuprofile (summarize one: node dist/bench/top-frames.js FILE)`);
+
+/** Node flags that profile the kportd named `name`, when profiling. */
+const profileArgs = (name: string) => (PROFILE_ROOT ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_ROOT, name)}`] : []);
+
 /** Runs `kportd --foreground` on `config` (kport.yaml text) in `dir` and waits until every session is ready. */
 export async function startKportd(dir: string, config: string): Promise<Kportd> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'kport.yaml');
   writeFileSync(file, config);
   const socket = join(dir, 'kportd.sock');
-  // KPORT_BENCH_NODE_ARGS passes node flags to kportd, e.g. --cpu-prof to profile it under load.
-  const nodeArgs = (process.env.KPORT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...(process.env.KPORT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...profileArgs(basename(dir))];
   const child = spawn(process.execPath, [...nodeArgs, daemonMain, '--foreground', '--config', file], { stdio: 'ignore', env: { ...process.env, KPORT_STATE_DIR: dir, KPORT_SOCKET: socket } });
   // A benchmark that dies half-way must not leave kportd running.
   const orphanGuard = () => child.kill('SIGKILL');
@@ -38,10 +53,17 @@ export async function startKportd(dir: string, config: string): Promise<Kportd> 
   await Promise.all((await client.call('session.list', {})).map((s) => client.call('session.wait', { name: s.name, timeoutMs: 30_000 })));
   return {
     child,
+    pid: child.pid!,
     rpc: client,
-    port: async (name) => (await client.call('session.get', { name })).listeners[0]!.port,
-    rssMB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
+    port: async (name, remote) => {
+      const { listeners } = await client.call('session.get', { name });
+      const l = remote === undefined ? listeners[0] : listeners.find((x) => x.remote === remote);
+      if (!l) throw new Error(`session ${name} listens for no remote port ${remote}`);
+      return l.port;
+    },
+    rssMB: () => rssMB(child.pid!),
     stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       await client.close();
       child.kill('SIGTERM');

@@ -126,9 +126,9 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Accepts a session as `NAME` or as `-o name` prints it (`forward/NAME`, `proxy/NAME`). */
+/** Accepts a session as `NAME` or as `-o name` prints it (`forward/NAME`, `proxy/NAME`, `gateway/NAME`). */
 export function sessionName(arg: string): string {
-  return arg.replace(/^(?:forward|proxy)\//, '');
+  return arg.replace(/^(?:forward|proxy|gateway)\//, '');
 }
 
 /** `--json`, shared by every verb whose output a script would read. */

@@ -27,6 +27,12 @@ export function parseAddress(text: string): Checked<string[]> {
   return fail(`${quote(text)} is not an IP address${hint}`);
 }
 
+/** One address where only one is taken (the metrics server): an IP literal, or localhost as 127.0.0.1. */
+export function parseOneAddress(text: string): Checked<string> {
+  const parsed = parseAddress(text);
+  return parsed.ok ? pass(parsed.value[0]!) : parsed;
+}
+
 /** True for 127.0.0.0/8 and ::1: reachable from this machine only. */
 export function isLoopback(address: string): boolean {
   return address === '::1' || (isIP(address) === 4 && address.startsWith('127.'));

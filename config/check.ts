@@ -1,4 +1,5 @@
 /** `kportd check [FILE]`: validates a kport.yaml without starting anything. */
+import { formatHostPort } from './addresses.js';
 import { formatIssue } from './issues.js';
 import { loadConfigFile } from './load.js';
 import { configEnvFromProcess, defaultConfigPath } from './paths.js';
@@ -13,12 +14,14 @@ function summary(state: DesiredState): string {
     const off = list.filter((s) => !s.enabled).length;
     return count(list.length, one, many) + (off > 0 ? ` (${off} disabled)` : '');
   };
-  return `ok: ${part(state.forwards, 'forward', 'forwards')}, ${part(state.proxies, 'proxy', 'proxies')}`;
+  const metrics = state.metrics ? `, metrics on ${formatHostPort(state.metrics.address, state.metrics.port)}` : '';
+  const gateways = state.gateways.length > 0 ? `, ${part(state.gateways, 'gateway', 'gateways')}` : '';
+  return `ok: ${part(state.forwards, 'forward', 'forwards')}, ${part(state.proxies, 'proxy', 'proxies')}${gateways}${metrics}`;
 }
 
 /**
  * Checks FILE (default: $KPORT_CONFIG, else $XDG_CONFIG_HOME/kport/kport.yaml, else ~/.config/kport/kport.yaml) and
- * returns the text to print: every issue, then `ok: N forwards, M proxies` (exit code 0) or a count of errors (1).
+ * returns the text to print: every issue, then `ok: N forwards, M proxies[, K gateways][, metrics on ADDRESS:PORT]` (exit code 0) or a count of errors (1).
  */
 export async function runCheck(file: string | undefined, env: NodeJS.ProcessEnv): Promise<{ code: number; text: string }> {
   const configEnv = configEnvFromProcess(env);

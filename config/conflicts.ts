@@ -1,5 +1,5 @@
 /**
- * Checks across sessions: names are unique over forwards and proxies together (kportctl addresses sessions by
+ * Checks across sessions: names are unique over forwards, proxies and gateways together (kportctl addresses sessions by
  * name), and no two enabled sessions bind the same local address and port or the same Unix socket.
  */
 import { formatHostPort, overlaps } from './addresses.js';
@@ -53,7 +53,7 @@ function bindsOf(c: Claim): Bind[] {
   };
   const s = c.spec;
   if (s.kind === 'forward') return s.ports.map((p, i) => bind(['ports', i], p.local, s.addresses, null));
-  if (s.unixSocket !== null) return [bind(['unixSocket'], 0, [], s.unixSocket)];
+  if (s.kind === 'proxy' && s.unixSocket !== null) return [bind(['unixSocket'], 0, [], s.unixSocket)];
   return [bind(['port'], s.port, s.addresses, null)];
 }
 

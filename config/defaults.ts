@@ -22,4 +22,12 @@ export const DEFAULTS = {
     disableFilter: false,
     wwwPrefix: '/static/',
   },
+  gateway: {
+    port: 1080,
+    clusterDomain: 'cluster.local',
+    namespaceIdleMs: 300_000,
+  },
+  metrics: {
+    address: LOOPBACK,
+  },
 } as const;

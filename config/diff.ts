@@ -10,13 +10,13 @@ export interface StateDiff {
   unchanged: SessionSpec[];
 }
 
-/** Every session of a state, forwards first, in file order. */
+/** Every session of a state, forwards first, then proxies and gateways, in file order. */
 export function sessionsOf(state: DesiredState): SessionSpec[] {
-  return [...state.forwards, ...state.proxies];
+  return [...state.forwards, ...state.proxies, ...state.gateways];
 }
 
 /**
- * Compares by name (names are unique across forwards and proxies): equal specs are unchanged, whatever their key
+ * Compares by name (names are unique across every kind of session): equal specs are unchanged, whatever their key
  * order; a renamed session is one removed and one added; a forward that became a proxy of the same name is changed.
  */
 export function diffSessions(before: SessionSpec[], after: SessionSpec[]): StateDiff {

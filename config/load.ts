@@ -8,19 +8,22 @@ import { error, formatPath, quote, warning, type PathSegment, type Problem } fro
 import { readKubeconfig, type KubeconfigView } from './kubeconfig.js';
 import { kubeconfigFromEnv } from './paths.js';
 import { readText } from './read.js';
-import { checkDefaults, defaultsFrom, entryKubeconfig, resolveForward, resolveProxy, type Resolved, type ResolveBase } from './resolve.js';
+import { checkDefaults, defaultsFrom, entryKubeconfig, resolveForward, resolveGateway, resolveMetrics, resolveProxy, type Resolved, type ResolveBase } from './resolve.js';
 import {
   fileSchema,
   forwardSchema,
+  gatewaySchema,
   proxySchema,
   type RawDefaults,
   type RawFile,
   type RawForward,
+  type RawGateway,
+  type RawMetrics,
   type RawProxy,
 } from './schema.js';
 import { isMapping, KPORT_YAML_LIMITS, parseYaml, type Locate } from './source.js';
 import { entryOf } from './stored.js';
-import type { ConfigEnv, ConfigIssue, DesiredState, Displaced, LoadResult, SessionSpec } from './types.js';
+import { SESSION_KINDS, type ConfigEnv, type ConfigIssue, type DesiredState, type Displaced, type LoadResult, type SessionKind, type SessionSpec } from './types.js';
 import { validate, type Validated } from './validate.js';
 
 export { defaultConfigPath } from './paths.js';
@@ -86,6 +89,8 @@ interface Sections {
   defaults: RawDefaults | null | undefined;
   forwards: Array<{ raw: RawForward; at: PathSegment[] }>;
   proxies: Array<{ raw: RawProxy; at: PathSegment[] }>;
+  gateways: Array<{ raw: RawGateway; at: PathSegment[] }>;
+  metrics: RawMetrics | null | undefined;
 }
 
 const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -104,11 +109,15 @@ function salvage(raw: unknown): Sections | null {
       const v = check(item);
       return v.ok ? [{ raw: v.value, at: [section, i] }] : [];
     });
+  const metrics = validate(fileSchema.shape.metrics, raw.metrics);
   return {
     kubeconfig: kubeconfig.value,
     defaults: defaults.value,
     forwards: entries('forwards', (v) => validate(forwardSchema, v)),
     proxies: entries('proxies', (v) => validate(proxySchema, v)),
+    gateways: entries('gateways', (v) => validate(gatewaySchema, v)),
+    // Its own errors are already reported; a section that passed is still resolved for its warnings.
+    metrics: metrics.ok ? metrics.value : undefined,
   };
 }
 
@@ -120,6 +129,8 @@ function sectionsOf(file: RawFile): Sections {
     defaults: file.defaults,
     forwards: withPaths('forwards', file.forwards),
     proxies: withPaths('proxies', file.proxies),
+    gateways: withPaths('gateways', file.gateways),
+    metrics: file.metrics,
   };
 }
 
@@ -128,7 +139,7 @@ const nameClaim = (c: Claim): NameClaim => ({ name: c.spec.name, at: null, label
 /** Names as written, valid or not, so a duplicate is reported even next to an entry with other errors. */
 function namesOf(raw: unknown): NameClaim[] {
   if (!isMapping(raw)) return [];
-  return ['forwards', 'proxies'].flatMap((section) =>
+  return ['forwards', 'proxies', 'gateways'].flatMap((section) =>
     listOf(raw[section]).flatMap((item, i) => {
       const name = isMapping(item) ? item.name : undefined;
       return typeof name === 'string' ? [{ name, at: [section, i], label: formatPath([section, i]) }] : [];
@@ -209,8 +220,11 @@ async function resolveFile(
   };
   const forwards = await resolveAll(sections.forwards, resolveForward);
   const proxies = await resolveAll(sections.proxies, resolveProxy);
+  const gateways = await resolveAll(sections.gateways, resolveGateway);
   problems.push(...clashingBinds(claims));
-  return { state: { file: absolute, kubeconfig: kube.files, defaults, forwards, proxies }, problems, claims };
+  const metrics = resolveMetrics(sections.metrics);
+  problems.push(...metrics.problems);
+  return { state: { file: absolute, kubeconfig: kube.files, defaults, forwards, proxies, gateways, metrics: metrics.value }, problems, claims };
 }
 
 /** One problem placed in its file. */
@@ -252,12 +266,12 @@ export type EntryResult =
   | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
 
 /**
- * Checks one forwards[]/proxies[] entry (as it would be written in YAML) for `kportctl add`: resolved with the
+ * Checks one forwards[]/proxies[]/gateways[] entry (as it would be written in YAML) for `kportctl add`: resolved with the
  * loaded file's defaults and kubeconfig (else the environment's), and checked against `existing` sessions' names
  * and binds. Issue paths are relative to the entry (`ports[1]`) and carry no file or position.
  */
 export async function resolveEntry(
-  kind: 'forward' | 'proxy',
+  kind: SessionKind,
   entry: unknown,
   base: { state: DesiredState | null; existing: SessionSpec[] },
   env: ConfigEnv,
@@ -302,10 +316,10 @@ function done(problems: Problem[], spec: SessionSpec | null): EntryResult {
  * may have changed since, and the session then fails on its own, visibly. Issue paths are the entry's keys.
  */
 export function restoreSpec(stored: unknown, env: ConfigEnv): EntryResult {
-  if (!isMapping(stored)) return done([error([], 'expected a mapping: a stored forward or proxy')], null);
+  if (!isMapping(stored)) return done([error([], 'expected a mapping: a stored forward, proxy or gateway')], null);
   const { kind } = stored;
-  if (kind !== 'forward' && kind !== 'proxy') return done([error(['kind'], 'expected "forward" or "proxy"')], null);
-  const checked = checkEntry(kind, entryOf(stored));
+  if (!SESSION_KINDS.includes(kind as SessionKind)) return done([error(['kind'], 'expected "forward", "proxy" or "gateway"')], null);
+  const checked = checkEntry(kind as SessionKind, entryOf(stored));
   if (!checked.ok) return done(checked.problems, null);
   const resolved = checked.value.resolve({ defaults: defaultsFrom(undefined), kube: null, baseDir: env.cwd, env });
   return done(resolved.problems, resolved.value);
@@ -318,10 +332,14 @@ interface CheckedEntry {
 }
 
 /** Validates an entry of `kind`; what passes comes back ready to resolve against a base. */
-function checkEntry(kind: 'forward' | 'proxy', entry: unknown): Validated<CheckedEntry> {
+function checkEntry(kind: SessionKind, entry: unknown): Validated<CheckedEntry> {
   if (kind === 'forward') {
     const v = validate(forwardSchema, entry);
     return v.ok ? { ok: true, value: { kubeconfig: v.value.kubeconfig, resolve: (b) => resolveForward(v.value, [], b) } } : v;
+  }
+  if (kind === 'gateway') {
+    const v = validate(gatewaySchema, entry);
+    return v.ok ? { ok: true, value: { kubeconfig: v.value.kubeconfig, resolve: (b) => resolveGateway(v.value, [], b) } } : v;
   }
   const v = validate(proxySchema, entry);
   return v.ok ? { ok: true, value: { kubeconfig: v.value.kubeconfig, resolve: (b) => resolveProxy(v.value, [], b) } } : v;

@@ -8,8 +8,8 @@ import { DEFAULTS } from './defaults.js';
 import { didYouMean, error, fail, pass, quote, warning, type Checked, type PathSegment, type Problem } from './issues.js';
 import type { KubeconfigView } from './kubeconfig.js';
 import { expandPath } from './paths.js';
-import type { RawDefaults, RawForward, RawProxy } from './schema.js';
-import type { ConfigDefaults, ConfigEnv, ForwardSpec, ProxySpec } from './types.js';
+import type { RawDefaults, RawForward, RawGateway, RawMetrics, RawProxy } from './schema.js';
+import type { ConfigDefaults, ConfigEnv, ForwardSpec, GatewaySpec, MetricsSpec, ProxySpec } from './types.js';
 
 /** What every entry resolves against. */
 export interface ResolveBase {
@@ -100,11 +100,23 @@ function resolveAddresses(
   const addresses = written ?? [...base.defaults.addresses];
   const open = addresses.filter((a) => !isLoopback(a));
   if (open.length === 0) return { value: { addresses, exposed: false }, problems: [] };
-  const listed = `${open.map(quote).join(', ')} ${open.length === 1 ? 'exposes' : 'expose'}`;
   const problem = written
-    ? warning([...at, 'address'], `${listed} this ${who.kind} beyond this machine`)
-    : warning([...DEFAULTS_PATH, 'address'], `${listed} ${who.kind} ${quote(who.name)} beyond this machine`);
+    ? exposure([...at, 'address'], open, `this ${who.kind}`)
+    : exposure([...DEFAULTS_PATH, 'address'], open, `${who.kind} ${quote(who.name)}`);
   return { value: { addresses, exposed: true }, problems: [problem] };
+}
+
+/** The warning for `open` (non-loopback addresses) letting the network reach `what`. */
+function exposure(at: PathSegment[], open: string[], what: string): Problem {
+  return warning(at, `${open.map(quote).join(', ')} ${open.length === 1 ? 'exposes' : 'expose'} ${what} beyond this machine`);
+}
+
+/** The metrics section with its default address; absent or empty means no metrics server. */
+export function resolveMetrics(raw: RawMetrics | null | undefined): Resolved<MetricsSpec | null> {
+  if (!raw) return { value: null, problems: [] };
+  const address = raw.address ?? DEFAULTS.metrics.address;
+  const problems = isLoopback(address) ? [] : [exposure(['metrics', 'address'], [address], "kportd's metrics")];
+  return { value: { address, port: raw.port }, problems };
 }
 
 /** An optional path key, expanded; a problem at the key when it cannot be. */
@@ -145,6 +157,11 @@ export function entryKubeconfig(
   return { value: [...new Set(files)], problems };
 }
 
+/** An entry's namespace: its own, else defaults.namespace, else its context's, else "default". */
+function namespaceOf(written: string | undefined, ctx: ContextUse, base: ResolveBase): string {
+  return written ?? base.defaults.namespace ?? ctx.namespace ?? DEFAULTS.namespace;
+}
+
 /** Resolves one forward at `at` (its path in the file, or [] for an entry on its own). */
 export function resolveForward(raw: RawForward, at: PathSegment[], base: ResolveBase): Resolved<ForwardSpec> {
   const ctx = resolveContext(raw.context, at, base, raw.kubeconfig !== undefined);
@@ -155,7 +172,7 @@ export function resolveForward(raw: RawForward, at: PathSegment[], base: Resolve
     name: raw.name,
     context: ctx.value.context,
     kubeconfig: kubeconfig.value,
-    namespace: raw.namespace ?? base.defaults.namespace ?? ctx.value.namespace ?? DEFAULTS.namespace,
+    namespace: namespaceOf(raw.namespace, ctx.value, base),
     // The schema lets exactly one of the two through.
     target: raw.target ?? { kind: 'selector', labels: { ...raw.selector } },
     ports: raw.ports,
@@ -203,4 +220,34 @@ export function resolveProxy(raw: RawProxy, at: PathSegment[], base: ResolveBase
   };
   const filterOff = disableFilter ? [warning([...at, 'disableFilter'], FILTER_OFF)] : [];
   return { value, problems: [...ctx.problems, ...kubeconfig.problems, ...socket.problems, ...bind.problems, ...filterOff, ...www.problems] };
+}
+
+/** Resolves one gateway at `at`. Its namespace must be one it may reach: bare names resolve there. */
+export function resolveGateway(raw: RawGateway, at: PathSegment[], base: ResolveBase): Resolved<GatewaySpec> {
+  const ctx = resolveContext(raw.context, at, base, raw.kubeconfig !== undefined);
+  const kubeconfig = entryKubeconfig(raw.kubeconfig, at, base);
+  const bind = resolveAddresses(raw.address, at, { kind: 'gateway', name: raw.name }, base);
+  const namespace = namespaceOf(raw.namespace, ctx.value, base);
+  const namespaces = raw.namespaces ?? null;
+  const value: GatewaySpec = {
+    kind: 'gateway',
+    name: raw.name,
+    context: ctx.value.context,
+    kubeconfig: kubeconfig.value,
+    namespace,
+    port: raw.port ?? DEFAULTS.gateway.port,
+    addresses: bind.value.addresses,
+    exposed: bind.value.exposed,
+    clusterDomain: raw.clusterDomain ?? DEFAULTS.gateway.clusterDomain,
+    namespaces,
+    connectTimeoutMs: raw.connectTimeout ?? base.defaults.connectTimeoutMs,
+    transport: raw.transport ?? base.defaults.transport,
+    namespaceIdleMs: raw.namespaceIdle ?? DEFAULTS.gateway.namespaceIdleMs,
+    enabled: raw.enabled ?? DEFAULTS.enabled,
+  };
+  const outside =
+    namespaces !== null && !namespaces.includes(namespace)
+      ? [error([...at, 'namespaces'], `the gateway's namespace ${quote(namespace)} is not in this list: bare names (\`web\`) resolve there and would always be refused`)]
+      : [];
+  return { value, problems: [...ctx.problems, ...kubeconfig.problems, ...bind.problems, ...outside] };
 }

@@ -4,7 +4,7 @@
  * already typed; defaults that depend on other keys (context, namespace, address) are merged later, in resolve.ts.
  */
 import { z } from 'zod';
-import { overlaps, parseAddress } from './addresses.js';
+import { overlaps, parseAddress, parseOneAddress } from './addresses.js';
 import { DEFAULTS } from './defaults.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { fail, pass, quote, type Checked } from './issues.js';
@@ -14,6 +14,7 @@ import {
   checkLabelValue,
   checkName,
   DNS1123_LABEL,
+  DNS1123_SUBDOMAIN,
   SESSION_NAME,
   type NameRule,
 } from './names.js';
@@ -75,7 +76,7 @@ function checkPath(path: string): Checked<string> {
   return path === '' ? fail('path cannot be empty') : pass(path);
 }
 
-const sessionName = named(SESSION_NAME, 'name', 'Unique name of this forward or proxy, across both; kportctl uses it.');
+const sessionName = named(SESSION_NAME, 'name', 'Unique name of this forward, proxy or gateway, across all three; kportctl uses it.');
 
 const context = (description: string) => valid(z.string(), checkContextName).meta({ description });
 
@@ -108,11 +109,11 @@ const addresses = (description: string) =>
       description: `${description} IPv4 or IPv6 literals, or localhost (127.0.0.1 and ::1); a non-loopback address exposes the session to the network.`,
     });
 
-const duration = (description: string) =>
+const duration = (description: string, fallback = `${DEFAULTS.connectTimeoutMs / 1000}s`) =>
   parsed(
     z
       .union([z.string().meta({ pattern: DURATION_PATTERN.source }), z.number().meta({ exclusiveMinimum: 0 })])
-      .meta({ default: `${DEFAULTS.connectTimeoutMs / 1000}s`, examples: ['500ms', '30s', '2m', 10] }),
+      .meta({ default: fallback, examples: ['500ms', '30s', '2m', 10] }),
     parseDuration,
   ).meta({ description: `${description} Seconds, or text such as "500ms", "30s", "2m", "1h".` });
 
@@ -157,6 +158,15 @@ const urlPrefix = (description: string, fallback: string) =>
   valid(z.string(), checkUrlPrefix).meta({ description, default: fallback });
 
 const path = (description: string) => valid(z.string(), checkPath).meta({ description });
+
+/** A local port number; 0 asks the system for any free port. */
+const localPort = (description: string, fallback?: number) =>
+  valid(z.int(), (n) => checkPortNumber(n, LOCAL_PORT_RANGE, 'port')).meta({
+    description,
+    ...(fallback === undefined ? {} : { default: fallback }),
+    minimum: LOCAL_PORT_RANGE.min,
+    maximum: LOCAL_PORT_RANGE.max,
+  });
 
 const enabled = z.boolean().meta({
   description: 'false declares the session without starting it (kportctl enable NAME starts it; kportctl disable NAME stops one).',
@@ -218,14 +228,7 @@ export const proxySchema = z
     name: sessionName,
     context: context(inherited.context).optional(),
     kubeconfig: kubeconfigFiles(inherited.kubeconfig).optional(),
-    port: valid(z.int(), (n) => checkPortNumber(n, LOCAL_PORT_RANGE, 'port'))
-      .meta({
-        description: 'Local port; 0 takes any free port.',
-        default: DEFAULTS.proxy.port,
-        minimum: LOCAL_PORT_RANGE.min,
-        maximum: LOCAL_PORT_RANGE.max,
-      })
-      .optional(),
+    port: localPort('Local port; 0 takes any free port.', DEFAULTS.proxy.port).optional(),
     address: addresses(inherited.address).optional(),
     unixSocket: path('Listen on this Unix socket instead of a TCP port (~ and ${VAR} are expanded).').optional(),
     apiPrefix: urlPrefix('URL prefix under which the API is served.', DEFAULTS.proxy.apiPrefix).optional(),
@@ -255,6 +258,45 @@ export const proxySchema = z
   }, whenObject)
   .meta({ description: 'An API proxy, like kubectl proxy, kept alive by kportd.' });
 
+/** A list of `key` with no item twice (`namespaces: [a, a]` is a slip). */
+function distinct<S extends z.ZodType<string>>(key: string, item: S) {
+  return z.array(item).superRefine((list, ctx) => {
+    list.forEach((v, i) => {
+      const earlier = list.indexOf(v);
+      if (earlier < i) ctx.addIssue({ code: 'custom', path: [i], message: `${quote(v)} is already in this list (${key}[${earlier}])`, input: v });
+    });
+  });
+}
+
+/** One `gateways[]` entry as written: a SOCKS5 and HTTP proxy port that reaches services by their cluster names. */
+export const gatewaySchema = z
+  .strictObject({
+    name: sessionName,
+    port: localPort('Local port speaking SOCKS5 and HTTP proxy; 0 takes any free port.', DEFAULTS.gateway.port).optional(),
+    address: addresses(inherited.address).optional(),
+    context: context(inherited.context).optional(),
+    kubeconfig: kubeconfigFiles(inherited.kubeconfig).optional(),
+    namespace: namespace(
+      'Namespace of bare names (`web`). Default: defaults.namespace, else the context\'s namespace, else "default".',
+    ).optional(),
+    clusterDomain: named(DNS1123_SUBDOMAIN, 'cluster domain', 'The cluster\'s DNS domain, as in SVC.NS.svc.DOMAIN.')
+      .meta({ default: DEFAULTS.gateway.clusterDomain })
+      .optional(),
+    namespaces: distinct('namespaces', namespace('A namespace the gateway may reach.')).min(1).optional().meta({
+      description: 'Only these namespaces may be reached (others are refused as not allowed). Default: every namespace.',
+    }),
+    connectTimeout: duration(
+      'How long a new connection waits for a ready pod. Default: defaults.connectTimeout, else 30s.',
+    ).optional(),
+    transport: transport('Default: defaults.transport, else auto.').optional(),
+    namespaceIdle: duration(
+      "How long a namespace's watches keep running after its last connection closed.",
+      `${DEFAULTS.gateway.namespaceIdleMs / 60_000}m`,
+    ).optional(),
+    enabled: enabled.optional(),
+  })
+  .meta({ description: 'A SOCKS5 and HTTP proxy port reaching every service by its cluster name, through port-forward streams.' });
+
 /** The `defaults:` section as written. */
 export const defaultsSchema = z
   .strictObject({
@@ -268,6 +310,25 @@ export const defaultsSchema = z
   })
   .meta({ description: 'Settings every forward and proxy inherits unless it sets its own.' });
 
+/**
+ * The `metrics:` section as written. One address, not a list like the sessions' binds: one HTTP server is all a
+ * scraper needs. It does not inherit defaults.address: exposing forwards to a network is no reason to expose these.
+ */
+export const metricsSchema = z
+  .strictObject({
+    address: parsed(z.string().meta({ default: DEFAULTS.metrics.address }), parseOneAddress)
+      .meta({
+        description:
+          'Bind address of the metrics server: an IPv4 or IPv6 literal, or localhost. A non-loopback address exposes the metrics to the network.',
+      })
+      .optional(),
+    port: localPort('Port of the metrics server; 0 takes any free port (kportctl status shows it).'),
+  })
+  .meta({
+    description:
+      'Serve Prometheus metrics (GET /metrics) from kportd. Without this section (or with an empty one) there is no metrics server.',
+  });
+
 /** A whole kport.yaml as written. Empty sections (`forwards:` with nothing under it) are allowed. */
 export const fileSchema = z
   .strictObject({
@@ -275,17 +336,23 @@ export const fileSchema = z
     defaults: defaultsSchema.nullish(),
     forwards: z.array(forwardSchema).nullish(),
     proxies: z.array(proxySchema).nullish(),
+    gateways: z.array(gatewaySchema).nullish(),
+    metrics: metricsSchema.nullish(),
   })
   .meta({
     title: 'kport.yaml',
-    description: 'Port-forwards and API proxies that kportd keeps alive (see the kport README, "Configuration").',
+    description: 'Port-forwards, API proxies and cluster gateways that kportd keeps alive (see the kport README, "Configuration").',
   });
 
 /** A forwards[] entry after validation. */
 export type RawForward = z.output<typeof forwardSchema>;
 /** A proxies[] entry after validation. */
 export type RawProxy = z.output<typeof proxySchema>;
+/** A gateways[] entry after validation. */
+export type RawGateway = z.output<typeof gatewaySchema>;
 /** The defaults section after validation. */
 export type RawDefaults = z.output<typeof defaultsSchema>;
+/** The metrics section after validation. */
+export type RawMetrics = z.output<typeof metricsSchema>;
 /** A whole file after validation. */
 export type RawFile = z.output<typeof fileSchema>;

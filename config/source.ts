@@ -67,8 +67,8 @@ export function parseYaml(text: string, limits: TextLimits): ParsedYaml {
   if (!size.ok) return refuse(size.message);
   if (text.includes('\u0000')) return refuse('not a text file: it contains NUL bytes');
 
-  const lines = new LineCounter();
-  const tokens = Array.from(new Parser(lines.addNewLine).parse(text));
+  const lines = lineStarts(text);
+  const tokens = Array.from(new Parser().parse(text));
   const deep = firstTooDeep(tokens);
   if (deep !== null) return refuse(`nesting is deeper than ${MAX_DEPTH} levels`, lines.linePos(deep));
 
@@ -131,6 +131,14 @@ export function parseYaml(text: string, limits: TextLimits): ParsedYaml {
     return { ok: false, problems: [{ severity: 'error', path: [], message, pos: null }, ...warnings] };
   }
   return { ok: true, value, warnings, locate: (path, atKey) => lines.linePos(offsetOf(doc, path, atKey)) };
+}
+
+/** Where each line of `text` starts. Not from the parser: it misses line breaks while it recovers from some syntax errors. */
+function lineStarts(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', nl + 1)) lines.addNewLine(nl + 1);
+  return lines;
 }
 
 /** What a YAML node is, for messages. */

@@ -27,6 +27,7 @@ const RENAMED: Readonly<Record<string, (value: unknown) => Pair[]>> = {
   ports,
   addresses: (v) => [['address', v]],
   connectTimeoutMs: (v) => [['connectTimeout', typeof v === 'number' ? `${v}ms` : v]],
+  namespaceIdleMs: (v) => [['namespaceIdle', typeof v === 'number' ? `${v}ms` : v]],
 };
 
 /** The kport.yaml entry for a stored session (a mapping; its `kind` says which section it belongs to). */

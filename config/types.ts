@@ -85,8 +85,39 @@ export interface ProxySpec {
   enabled: boolean;
 }
 
-/** A forward or a proxy: what kportctl lists and addresses by name. */
-export type SessionSpec = ForwardSpec | ProxySpec;
+/**
+ * A resolved `gateways[]` entry: one local port speaking SOCKS5 and HTTP proxy, reaching services and pods by their
+ * cluster names (SVC.NS.svc.DOMAIN, …) through port-forward streams, as a forward's connections are carried.
+ */
+export interface GatewaySpec {
+  kind: 'gateway';
+  name: string;
+  context: string | null;
+  /** This gateway's own kubeconfig files, or null: the file's. */
+  kubeconfig: string[] | null;
+  /** Namespace of bare names (`web`). */
+  namespace: string;
+  /** Local port; 0 means any free port. */
+  port: number;
+  addresses: string[];
+  exposed: boolean;
+  /** The cluster's DNS domain: names end in `.svc.` + this. */
+  clusterDomain: string;
+  /** The only namespaces that may be reached; null: every namespace. */
+  namespaces: string[] | null;
+  connectTimeoutMs: number;
+  transport: TransportChoice;
+  /** How long a namespace's watches outlive its last connection. */
+  namespaceIdleMs: number;
+  enabled: boolean;
+}
+
+/** A forward, a proxy or a gateway: what kportctl lists and addresses by name. */
+export type SessionSpec = ForwardSpec | ProxySpec | GatewaySpec;
+
+/** The kinds of session, as kport.yaml's sections and session.add name them. */
+export const SESSION_KINDS = ['forward', 'proxy', 'gateway'] as const satisfies readonly SessionSpec['kind'][];
+export type SessionKind = SessionSpec['kind'];
 
 /** The `defaults:` section as resolved: what a session added later (kportctl add) inherits. */
 export interface ConfigDefaults {
@@ -99,6 +130,14 @@ export interface ConfigDefaults {
   transport: TransportChoice;
 }
 
+/** The resolved `metrics:` section: where kportd serves Prometheus metrics (`GET /metrics`). */
+export interface MetricsSpec {
+  /** One IP literal ("localhost" becomes 127.0.0.1). */
+  address: string;
+  /** 0 means any free port. */
+  port: number;
+}
+
 /** Everything kport.yaml declares, fully defaulted. */
 export interface DesiredState {
   /** Absolute path of the file loaded, or null for text loaded from elsewhere. */
@@ -108,6 +147,9 @@ export interface DesiredState {
   defaults: ConfigDefaults;
   forwards: ForwardSpec[];
   proxies: ProxySpec[];
+  gateways: GatewaySpec[];
+  /** null when the file has no `metrics:` section (or an empty one): then kportd serves no metrics at all. */
+  metrics: MetricsSpec | null;
 }
 
 /** The parts of the process environment the loader reads, injected so tests never see the real machine. */

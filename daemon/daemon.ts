@@ -1,29 +1,31 @@
 /**
  * kportd assembled: logger, cluster view, supervisor with its session factory, the control socket,
- * the config file watch and SIGHUP reloads. main.ts owns the process (arguments, detaching,
- * signals, exit); this module owns what runs inside it.
+ * the metrics endpoint, the config file watch and SIGHUP reloads. main.ts owns the process (arguments,
+ * detaching, signals, exit); this module owns what runs inside it.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { ConfigEnv, SessionSpec } from '../config/types.js';
+import type { ConfigEnv, DesiredState, SessionSpec } from '../config/types.js';
 import { KportError } from './api/errors.js';
 import type { DaemonPaths } from './api/paths.js';
 import { VERSION } from './api/version.js';
 import { watchConfigFile } from './config-watch.js';
 import { ForwardSession } from './forward/session.js';
+import { GatewaySession } from './gateway/session.js';
 import { cachedNames } from './kube/cached-names.js';
 import { NamespaceCaches } from './kube/caches.js';
 import { KubeClients } from './kube/clients.js';
 import { probeSocket } from './liveness.js';
 import { createLogger } from './log.js';
 import { LogTail } from './log-tail.js';
+import { MetricsEndpoint } from './metrics/endpoint.js';
 import { ProxySession } from './proxy/session.js';
 import { handlers } from './rpc/methods.js';
 import { RpcServer } from './rpc/server.js';
 import { DisabledSession } from './session/disabled.js';
 import type { Session } from './session/session.js';
 import { SessionStore } from './state.js';
-import { Supervisor, type SessionPlan } from './supervisor.js';
+import { Supervisor, type SessionFactory, type SessionPlan } from './supervisor.js';
 
 /** How to run. */
 export interface DaemonOptions {
@@ -69,14 +71,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   const clients = new KubeClients();
   const caches = new NamespaceCaches(log);
-  const createSession = (spec: SessionSpec, { source, kubeconfig, conflict, override, keptPorts }: SessionPlan): Session => {
+  const metrics = new MetricsEndpoint({ sessions: { list: () => supervisor.list() }, log, version: VERSION });
+  const buildSession = (spec: SessionSpec, { source, kubeconfig, conflict, override, keptPorts }: SessionPlan): Session => {
     const sessionLog = log.child({ session: spec.name });
     if (!spec.enabled || conflict) return new DisabledSession(spec, source, sessionLog, conflict, override === false);
     // A session added with its own kubeconfig (kportctl add under another $KUBECONFIG) keeps it; the rest share the file's.
     const deps = { kubeconfig: spec.kubeconfig ?? kubeconfig, clients, log: sessionLog, source, ...(keptPorts ? { keptPorts } : {}) };
-    return spec.kind === 'forward' ? new ForwardSession(spec, { ...deps, caches }) : new ProxySession(spec, deps);
+    if (spec.kind === 'forward') return new ForwardSession(spec, { ...deps, caches });
+    if (spec.kind === 'gateway') return new GatewaySession(spec, { ...deps, caches });
+    return new ProxySession(spec, deps);
   };
-  const supervisor = new Supervisor({ log, env: opts.env, configFile: opts.configFile, store: new SessionStore(paths.sessions, log), createSession });
+  const createSession: SessionFactory = (...args) => {
+    const session = buildSession(...args);
+    metrics.observe(session.core);
+    return session;
+  };
+  const onApplied = (state: DesiredState) => metrics.apply(state.metrics);
+  const supervisor = new Supervisor({ log, env: opts.env, configFile: opts.configFile, store: new SessionStore(paths.sessions, log), createSession, onApplied });
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -87,6 +98,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     handlers({
       supervisor,
       info: { version: VERSION, pid: process.pid, startedAt, socket: paths.socket, stateDir: paths.stateDir, logFile: paths.log },
+      metrics: () => metrics.status(),
       shutdown: () => setImmediate(() => void shutdown('kportctl stop')),
       cachedNames: (query) => cachedNames(caches.held(), query),
       readLog: (lines, signal) => logTail.read(lines, signal),
@@ -102,7 +114,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       log.info({ reason }, 'kportd stopping');
       unwatch();
       await rpc.close();
-      await supervisor.stopAll();
+      await Promise.all([supervisor.stopAll(), metrics.close()]);
       caches.stopAll();
       clients.closeAll();
       log.info('kportd stopped');
@@ -116,7 +128,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   try {
     await rpc.listen(paths.socket);
   } catch (err) {
-    await supervisor.stopAll();
+    await Promise.all([supervisor.stopAll(), metrics.close()]);
     caches.stopAll();
     clients.closeAll();
     logs.close();

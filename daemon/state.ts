@@ -42,6 +42,7 @@ const isPort = (p: unknown): p is number => Number.isInteger(p) && (p as number)
 export function chosenPorts(spec: SessionSpec, listeners: readonly BoundListener[]): KeptPorts | null {
   if (listeners.length === 0) return null;
   if (spec.kind === 'proxy') return spec.port === 0 && spec.unixSocket === null && isPort(listeners[0]!.port) ? [listeners[0]!.port] : null;
+  if (spec.kind === 'gateway') return spec.port === 0 && isPort(listeners[0]!.port) ? [listeners[0]!.port] : null;
   const ports = spec.ports.map((m, i) => (m.local === 0 ? (listeners[i * spec.addresses.length]?.port ?? null) : null));
   return ports.some((p) => p !== null) ? ports : null;
 }

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { diffSessions, sessionsOf } from '../config/diff.js';
 import { formatIssue } from '../config/issues.js';
 import { loadConfigFile, loadConfigText, resolveEntry } from '../config/load.js';
-import type { ConfigEnv, ConfigIssue, DesiredState, Displaced, LoadResult, SessionSpec } from '../config/types.js';
+import type { ConfigEnv, ConfigIssue, DesiredState, Displaced, LoadResult, SessionKind, SessionSpec } from '../config/types.js';
 import { KportError } from './api/errors.js';
 import type { ConfigStatus, ReloadResult } from './api/rpc.js';
 import { SESSION_STATES, type SessionSource, type SessionState, type SessionStatus } from './api/session.js';
@@ -44,6 +44,8 @@ export interface SupervisorDeps {
   configFile: string;
   store: SessionStore;
   createSession: SessionFactory;
+  /** What else follows the file (the metrics server): called with each desired state applied, within its reload. */
+  onApplied?: (state: DesiredState) => Promise<void>;
 }
 
 /** A session the desired state asks for. */
@@ -184,7 +186,9 @@ export class Supervisor extends EventEmitter {
     const kubeconfigChanged = this.desired !== null && desired !== null && this.desired.kubeconfig.join('\0') !== desired.kubeconfig.join('\0');
     if (loaded.ok) [this.desired, this.displaced] = [loaded.state, loaded.displaced];
     if (loaded.ok) this.forgetOverridesOfGone();
-    return this.reconcile(kubeconfigChanged);
+    const outcome = await this.reconcile(kubeconfigChanged);
+    if (loaded.ok) await this.deps.onApplied?.(loaded.state);
+    return outcome;
   }
 
   /** Drops kportctl's overrides of sessions the desired state no longer has (a good load decides that). */
@@ -273,7 +277,7 @@ export class Supervisor extends EventEmitter {
   }
 
   /** Adds a session from its kport.yaml entry; validated by the config loader; persisted unless ephemeral. */
-  add(kind: 'forward' | 'proxy', entry: Record<string, unknown>, ephemeral: boolean): Promise<SessionStatus> {
+  add(kind: SessionKind, entry: Record<string, unknown>, ephemeral: boolean): Promise<SessionStatus> {
     return this.mutations.run(async () => {
       if (this.stopping) throw new KportError('SHUTTING_DOWN', 'kportd is shutting down');
       const name = entry.name;

@@ -4,7 +4,9 @@ import { add } from './add.js';
 import { completeWords, completion } from './completion.js';
 import { start, stop } from './daemon.js';
 import { disable, enable } from './enable.js';
+import { env } from './env.js';
 import { events } from './events.js';
+import { gateway } from './gateway.js';
 import { list } from './list.js';
 import { logs } from './logs.js';
 import { port } from './port.js';
@@ -18,4 +20,4 @@ import { version } from './version.js';
 import { wait } from './wait.js';
 
 /** Every verb. */
-export const COMMANDS: readonly Command[] = [list, add, proxy, remove, restart, enable, disable, wait, port, events, status, reload, logs, start, stop, service, version, completion, completeWords];
+export const COMMANDS: readonly Command[] = [list, add, proxy, gateway, env, remove, restart, enable, disable, wait, port, events, status, reload, logs, start, stop, service, version, completion, completeWords];

@@ -1,13 +1,14 @@
 /**
- * What `add` and `proxy` share: send `session.add`, wait briefly for the session to settle (ready, or failed with
- * why), and print where it listens (the real port when 0 was asked) and the state it reached.
+ * What `add`, `proxy` and `gateway` share: send `session.add`, wait briefly for the session to settle (ready, or
+ * failed with why), and print where it listens (the real port when 0 was asked) and the state it reached.
  */
+import type { SessionKind } from '../../config/types.js';
 import type { SessionStatus } from '../../daemon/api/session.js';
 import { EXIT, type Io } from '../command.js';
 import { listenerRoutes } from '../output/sessions.js';
 import type { RpcClient } from '../rpc.js';
 
-/** A kport.yaml forwards[] or proxies[] entry, as `session.add` takes it. */
+/** A kport.yaml forwards[], proxies[] or gateways[] entry, as `session.add` takes it. */
 export type Entry = Record<string, unknown> & { name: string };
 
 /** How long to wait for the session to settle before printing what is known (a forward with no ready pod waits on). */
@@ -17,7 +18,7 @@ const SETTLE_WAIT_MS = 5_000;
 export async function addSession(
   rpc: RpcClient,
   io: Io,
-  request: { kind: 'forward' | 'proxy'; entry: Entry; ephemeral: boolean; json: boolean },
+  request: { kind: SessionKind; entry: Entry; ephemeral: boolean; json: boolean },
 ): Promise<number> {
   const { kind, entry, ephemeral } = request;
   // Subscribed before the add, so a listener bound right after it cannot be missed.

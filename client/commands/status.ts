@@ -1,4 +1,5 @@
-/** `kportctl status`: the daemon itself: version, pid, uptime, files, configuration, session counts. */
+/** `kportctl status`: the daemon itself: version, pid, uptime, files, configuration, session counts, metrics. */
+import { formatHostPort } from '../../config/addresses.js';
 import { formatIssue } from '../../config/issues.js';
 import type { DaemonStatus } from '../../daemon/api/rpc.js';
 import { SESSION_STATES } from '../../daemon/api/session.js';
@@ -19,6 +20,16 @@ function configLines(s: DaemonStatus, style: Style): string[] {
   return [head, ...[...c.errors, ...c.warnings].map((i) => `          ${oneLine(formatIssue(i))}`)];
 }
 
+/** Where the metrics are served, or why they are not; nothing when kport.yaml has no `metrics:` section. */
+function metricsLines(s: DaemonStatus, style: Style): string[] {
+  const m = s.metrics;
+  if (!m) return [];
+  if (m.url !== null) return [`metrics   ${m.url}`];
+  const where = formatHostPort(m.address, m.port);
+  if (m.error === null) return [`metrics   ${where} (starting)`];
+  return [`metrics   ${where}: ${style.red(`not served: ${m.error.message}`)} (${m.error.code}; kportctl reload retries)`];
+}
+
 /** The whole report as lines. */
 export function statusLines(s: DaemonStatus, style: Style): string[] {
   const counts = SESSION_STATES.filter((st) => s.sessions[st] > 0).map((st) => `${s.sessions[st]} ${style.state(st)(st)}`);
@@ -28,6 +39,7 @@ export function statusLines(s: DaemonStatus, style: Style): string[] {
     `log       ${s.logFile}`,
     ...configLines(s, style),
     `sessions  ${s.sessions.total}${counts.length ? `: ${counts.join(', ')}` : ''}`,
+    ...metricsLines(s, style),
   ];
 }
 
@@ -39,7 +51,8 @@ export const status = command({
   description: `
 Reports on kportd itself: version, pid and uptime; its socket and log file; the configuration
 file and the result of its last load (every error, with its line: while the file is invalid the
-running sessions come from the last good load); and how many sessions are in each state.`,
+running sessions come from the last good load); how many sessions are in each state; and,
+when kport.yaml has a metrics: section, where GET /metrics answers or why it does not.`,
   examples: ['kportctl status', 'kportctl status --json | jq .config.errors'],
   flags: { ...JSON_FLAG },
   positionals: { min: 0, max: 0 },

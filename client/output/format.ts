@@ -55,9 +55,10 @@ export function endpoint(address: string | readonly string[], port: number | str
 
 const SHORT_KIND = { pod: 'pod', service: 'svc', deployment: 'deploy', statefulset: 'sts', replicaset: 'rs' } as const;
 
-/** What a session sends to, short: `svc/web`, `[app=web]` for a selector, `API (dev)` for a proxy. */
+/** What a session sends to, short: `svc/web`, `[app=web]` for a selector, `API (dev)` for a proxy, `cluster (dev)` for a gateway. */
 export function target(spec: SessionSpec): string {
   if (spec.kind === 'proxy') return spec.context ? `API (${spec.context})` : 'API';
+  if (spec.kind === 'gateway') return spec.context ? `cluster (${spec.context})` : 'cluster';
   const t = spec.target;
   if (t.kind === 'selector') return `[${Object.entries(t.labels).map(([k, v]) => `${k}=${v}`).join(',')}]`;
   return `${SHORT_KIND[t.kind]}/${t.name}`;

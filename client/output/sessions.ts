@@ -20,10 +20,11 @@ export function route(s: SessionStatus, short = false): string {
     const addresses = [...new Set(s.listeners.map((l) => l.address))];
     const first = s.listeners.filter((l) => l.address === addresses[0]);
     const from = local(addresses, first.map((l) => l.port).join(','));
-    return spec.kind === 'proxy' ? `${from} → ${to}` : `${from} → ${to}:${first.map((l) => l.remote).join(',')}`;
+    return spec.kind === 'forward' ? `${from} → ${to}:${first.map((l) => l.remote).join(',')}` : `${from} → ${to}`;
   }
   // Not bound (yet): what the spec asks for, `*` where any free port was asked.
   if (spec.kind === 'proxy') return `${spec.unixSocket ?? local(spec.addresses, String(spec.port || '*'))} → ${to}`;
+  if (spec.kind === 'gateway') return `${local(spec.addresses, String(spec.port || '*'))} → ${to}`;
   const locals = spec.ports.map((p) => p.local || '*').join(',');
   return `${local(spec.addresses, locals)} → ${to}:${spec.ports.map((p) => p.remote).join(',')}`;
 }
@@ -31,14 +32,14 @@ export function route(s: SessionStatus, short = false): string {
 /** One line per bound listener (`127.0.0.1:8080 → svc/web:80`), as `add` reports them. */
 export function listenerRoutes(s: SessionStatus): string[] {
   const to = target(s.spec);
-  return s.listeners.map((l) => `${endpoint(l.address, l.port)} → ${s.kind === 'proxy' ? to : `${to}:${l.remote}`}`);
+  return s.listeners.map((l) => `${endpoint(l.address, l.port)} → ${s.kind === 'forward' ? `${to}:${l.remote}` : to}`);
 }
 
 /**
  * The columns of `kportctl list`. By default they fit 80 columns: 127.0.0.1 goes unsaid, and the reason
  * (which names the pod of a ready forward) is cut first, then the name, then the route; narrower still,
- * the reason goes. `wide` writes every address and adds kind, source, namespace, context, kubeconfig, pods, transport, totals,
- * churn and the last error, uncut.
+ * the reason goes. `wide` writes every address and adds kind, source, namespace, context, kubeconfig, pods, a
+ * gateway's open connections by destination, transport, totals, churn and the last error, uncut.
  */
 export function sessionColumns(wide: boolean, now: number, style: Style): Column<SessionStatus>[] {
   const name: Column<SessionStatus> = { header: 'NAME', cell: (s) => s.name, flex: 2, min: 10 };
@@ -63,12 +64,13 @@ export function sessionColumns(wide: boolean, now: number, style: Style): Column
     { header: 'SOURCE', cell: (s) => (s.override ? `${s.source}, ${s.override} by kportctl` : s.source) },
     state,
     via,
-    { header: 'NAMESPACE', cell: (s) => (s.spec.kind === 'forward' ? s.spec.namespace : '') },
+    { header: 'NAMESPACE', cell: (s) => (s.spec.kind === 'proxy' ? '' : s.spec.namespace) },
     { header: 'CONTEXT', cell: (s) => s.spec.context ?? '' },
     // Empty: kport.yaml's kubeconfig (or kportd's $KUBECONFIG); else the one the session was added with.
     { header: 'KUBECONFIG', cell: (s) => s.spec.kubeconfig?.join(':') ?? '' },
     { header: 'PODS', cell: (s) => s.pods.join(',') },
-    { header: 'TRANSPORT', cell: (s) => s.transport ?? (s.spec.kind === 'forward' ? s.spec.transport : '') },
+    { header: 'DESTINATIONS', cell: (s) => s.destinations.map((d) => `${d.destination}×${d.active}`).join(',') },
+    { header: 'TRANSPORT', cell: (s) => s.transport ?? (s.spec.kind === 'proxy' ? '' : s.spec.transport) },
     { header: 'CONN', cell: (s) => `${s.counters.connectionsActive}/${s.counters.connectionsTotal}`, right: true },
     { header: 'IN', cell: (s) => bytes(s.counters.bytesIn), right: true },
     { header: 'OUT', cell: (s) => bytes(s.counters.bytesOut), right: true },

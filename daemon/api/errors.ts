@@ -16,7 +16,7 @@ export type ErrorCode =
   | 'LIMIT_EXCEEDED' // one connection asked for more than kportd does for one client at a time
   | 'CANCELLED' // the caller went away before the answer
   | 'INTERNAL' // a bug: should never be seen
-  // Session errors: why a forward or proxy cannot serve right now.
+  // Session errors: why a forward, proxy or gateway cannot serve right now.
   | 'PORT_IN_USE' // local address:port taken by another process
   | 'BIND_FAILED' // any other listen() failure (address not available, permission)
   | 'KUBECONFIG' // kubeconfig missing or unreadable
@@ -34,7 +34,8 @@ export type ErrorCode =
   | 'STREAM_REFUSED' // the port-forward upgrade was refused
   | 'STREAM_ERROR' // text on a port-forward error channel
   | 'CONNECT_TIMEOUT' // a held connection waited connectTimeout without a ready pod
-  | 'UPSTREAM_ERROR'; // proxy could not reach the API server
+  | 'UPSTREAM_ERROR' // proxy could not reach the API server
+  | 'BAD_REQUEST'; // a gateway's client spoke neither SOCKS5 nor HTTP proxy as it must (malformed, origin-form)
 
 /** A failure with a stable code; `data` is structured detail safe to show and to send over RPC. */
 export class KportError extends Error {

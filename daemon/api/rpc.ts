@@ -4,7 +4,7 @@
  * results, the notifications, and how error codes map to JSON-RPC codes.
  */
 import { z } from 'zod';
-import type { ConfigIssue } from '../../config/types.js';
+import { SESSION_KINDS, type ConfigIssue } from '../../config/types.js';
 import type { ErrorCode } from './errors.js';
 import type { SessionState, SessionStatus } from './session.js';
 
@@ -40,9 +40,9 @@ export const PARAMS = {
   'config.reload': Empty,
   'session.list': Empty,
   'session.get': Name,
-  /** A forward or proxy given as its kport.yaml entry; persisted unless ephemeral. */
+  /** A forward, proxy or gateway given as its kport.yaml entry; persisted unless ephemeral. */
   'session.add': z
-    .object({ kind: z.enum(['forward', 'proxy']), entry: z.record(z.string(), z.unknown()), ephemeral: z.boolean().default(false) })
+    .object({ kind: z.enum(SESSION_KINDS), entry: z.record(z.string(), z.unknown()), ephemeral: z.boolean().default(false) })
     .strict(),
   'session.remove': Name,
   'session.restart': Name,
@@ -88,6 +88,17 @@ export interface ConfigStatus {
   warnings: ConfigIssue[];
 }
 
+/** The metrics server that kport.yaml's `metrics:` section asks for. */
+export interface MetricsStatus {
+  /** The address and port as configured (port 0: any free one). */
+  address: string;
+  port: number;
+  /** Where GET /metrics answers, with the port bound; null while not serving. */
+  url: string | null;
+  /** Why it is not serving (PORT_IN_USE, BIND_FAILED); the next reload tries again. */
+  error: { code: ErrorCode; message: string } | null;
+}
+
 /** `daemon.status`. */
 export interface DaemonStatus {
   version: string;
@@ -99,6 +110,8 @@ export interface DaemonStatus {
   logFile: string;
   config: ConfigStatus;
   sessions: { total: number } & Record<SessionState, number>;
+  /** null when kport.yaml has no `metrics:` section. */
+  metrics: MetricsStatus | null;
 }
 
 /** `config.reload`: what the reload touched (nothing when the file is invalid). */
@@ -171,6 +184,7 @@ export const RPC_CODES: Record<ErrorCode, number> = {
   STREAM_ERROR: -32025,
   CONNECT_TIMEOUT: -32026,
   UPSTREAM_ERROR: -32027,
+  BAD_REQUEST: -32028,
 };
 
 /** The `data` of every kport JSON-RPC error: the stable code, and structured detail (e.g. config issues). */

@@ -1,5 +1,5 @@
 /**
- * What a running session reports: its state machine, counters and bound listeners.
+ * What a running session reports: its state machine, counters, bound listeners (and a gateway's destinations).
  * Shared by the daemon (which fills it) and kportctl (which prints it).
  */
 import type { SessionSpec, TransportChoice } from '../../config/types.js';
@@ -59,6 +59,13 @@ export interface BoundListener {
   remote: number | string | null;
 }
 
+/** Connections a gateway carries to one destination right now. */
+export interface DestinationCount {
+  /** What the name resolved to: `svc/web.default:80`, `pod/db-0.default:5432`. */
+  destination: string;
+  active: number;
+}
+
 /** Where a session came from: kport.yaml, or added at runtime over RPC. */
 export type SessionSource = 'config' | 'runtime';
 
@@ -81,6 +88,8 @@ export interface SessionStatus {
   /** Forwards: the transport that carried the last connection (spdy, spdy-websocket, websocket); null before any. */
   transport: Exclude<TransportChoice, 'auto'> | null;
   counters: SessionCounters;
+  /** Gateways: open connections by destination, busiest first; [] for forwards and proxies. */
+  destinations: DestinationCount[];
   lastError: SessionError | null;
   /** kportctl enable / disable's override of the spec's `enabled` (spec.enabled is the outcome); null when none. */
   override: 'enabled' | 'disabled' | null;

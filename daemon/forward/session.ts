@@ -8,30 +8,24 @@ import type { Socket } from 'node:net';
 import type { ForwardSpec, PortMapping } from '../../config/types.js';
 import { isRetryable, KportError, toKportError } from '../api/errors.js';
 import type { KubeClient } from '../kube/client.js';
-import type { NamespaceCaches } from '../kube/caches.js';
-import { makeDialer, type DialerOptions } from '../kube/transport/select.js';
 import type { PodDialer } from '../kube/transport/types.js';
+import { portForwardVerdict } from '../kube/access.js';
 import { ApiStatusError } from '../kube/errors.js';
+import { notFoundIn } from '../kube/missing.js';
 import type { NamespaceCache } from '../kube/namespace-cache.js';
 import type { LabelSelector, Pod, Workload } from '../kube/objects.js';
 import { candidates, describeTarget, remotePort, type TargetView } from '../kube/resolve.js';
 import { Backoff } from '../session/backoff.js';
+import { SlowRetry } from '../session/slow-retry.js';
 import { SessionCore } from '../session/core.js';
-import type { Session, SessionDeps } from '../session/session.js';
+import type { Session } from '../session/session.js';
 import { balancerFor, type Balancer } from './balancer.js';
-import { bindListeners, type Listeners } from './listener.js';
-import { pipe, type Pipe } from './pipe.js';
+import { carry, DIAL_RETRY_MAX_MS, dialerFor, dialRetryable, MAX_HELD, openStream, SLOW_RETRY_MS, type StreamSessionDeps } from './dial.js';
+import { bindKeeping, keptPortsOf, type Listeners } from './listener.js';
+import type { Pipe } from './pipe.js';
 
 /** What a forward needs beyond any session's deps. */
-export interface ForwardDeps extends SessionDeps {
-  caches: NamespaceCaches;
-  /** Builds the stream dialer for a client (tests inject fakes; default: makeDialer for spec.transport). */
-  dialer?: (client: KubeClient, spec: ForwardSpec) => PodDialer;
-  /** Tuning of the real dialers (tests shorten pings and drains). */
-  dialerOptions?: DialerOptions;
-  /** Delay between retries of a `failed` session (default 10 s). */
-  slowRetryMs?: number;
-}
+export type ForwardDeps = StreamSessionDeps<ForwardSpec>;
 
 /** One accepted local connection, from accept to close. */
 interface Connection {
@@ -44,14 +38,6 @@ interface Connection {
   closed: boolean;
 }
 
-/** Held connections beyond this many are refused rather than queued. */
-const MAX_HELD = 1024;
-/**
- * Dials are retried only while connections wait for them, so the retry delay is kept short: a
- * cluster that works again (port-forward no longer refused) serves them within this long. Signals
- * that it works again (the API server back, a new ready pod, a stream that opened) retry at once.
- */
-const DIAL_RETRY_MAX_MS = 800;
 
 const WORKLOAD_PATHS: Record<string, string> = { deployment: 'deployments', statefulset: 'statefulsets', replicaset: 'replicasets' };
 
@@ -63,8 +49,6 @@ export class ForwardSession implements Session {
   private dialer: PodDialer | null = null;
   private listeners: Listeners | null = null;
   private chosenPorts = new Map<PortMapping, number>();
-  /** Ports kept from the last start (deps.keptPorts), asked for until a bind succeeds; one taken since gives way. */
-  private kept: Map<PortMapping, number> | null = null;
   private readonly balancer: Balancer;
   /** A workload target's selector (immutable in apps/v1, so fetched once), or why it could not be read. */
   private workloadSelector: LabelSelector | null = null;
@@ -81,8 +65,10 @@ export class ForwardSession implements Session {
   private readonly backoff = new Backoff({ maxMs: DIAL_RETRY_MAX_MS });
   /** The cache last said the API server was unreachable (or not synced yet). */
   private cacheWasDown = false;
+  /** Whether the user may port-forward here: unknown until asked, then the answer. */
+  private access: 'unknown' | 'asking' | 'allowed' | KportError = 'unknown';
   private retryTimer: NodeJS.Timeout | null = null;
-  private slowTimer: NodeJS.Timeout | null = null;
+  private readonly slowRetry: SlowRetry;
   private stopped = false;
   private readonly abort = new AbortController();
 
@@ -92,8 +78,10 @@ export class ForwardSession implements Session {
   ) {
     this.core = new SessionCore(spec, deps.source, deps.log);
     this.balancer = balancerFor(spec.balance);
-    const kept = spec.ports.flatMap((m, i): [PortMapping, number][] => (m.local === 0 && deps.keptPorts?.[i] ? [[m, deps.keptPorts[i]!]] : []));
-    if (kept.length > 0) this.chosenPorts = this.kept = new Map(kept);
+    this.slowRetry = new SlowRetry(deps.slowRetryMs ?? SLOW_RETRY_MS, () => {
+      this.core.transition('starting', 'retrying');
+      void this.setup();
+    });
   }
 
   async start(): Promise<void> {
@@ -123,7 +111,7 @@ export class ForwardSession implements Session {
       if (!this.cache) {
         const client = this.deps.clients.acquire(this.deps.kubeconfig, this.spec.context);
         this.client = client;
-        this.dialer = this.deps.dialer ? this.deps.dialer(client, this.spec) : makeDialer(client, this.spec.transport, this.deps.dialerOptions);
+        this.dialer = dialerFor(this.deps, client, this.spec);
         this.cache = this.deps.caches.acquire(client, this.spec.namespace);
         this.cache.on('change', this.onCacheChange);
         client.reachability.on('back', this.onApiBack);
@@ -136,33 +124,19 @@ export class ForwardSession implements Session {
     this.evaluate();
   }
 
-  /** Binds every listener: kept ports first; if one is taken by now, every mapping that asked for any takes a new one. */
+  /** Binds every listener, the ports kept from the last start first (a taken one gives way, with a warning). */
   private async bind(): Promise<Listeners & { chosen: Map<PortMapping, number> }> {
-    const onConnection = (s: Socket, m: PortMapping) => this.onConnection(s, m);
-    let l: Listeners & { chosen: Map<PortMapping, number> };
-    try {
-      l = await bindListeners(this.spec.addresses, this.spec.ports, onConnection, this.chosenPorts);
-    } catch (err) {
-      const kept = this.kept;
-      if (kept === null || !(err instanceof KportError) || err.code !== 'PORT_IN_USE') throw err;
-      // Only kept ports give way; a port the spec names is asked for as ever (and its PORT_IN_USE stands).
-      l = await bindListeners(this.spec.addresses, this.spec.ports, onConnection);
-      const given = [...kept.keys()].map((m) => l.chosen.get(m));
+    const kept = this.chosenPorts.size > 0 ? this.chosenPorts : keptPortsOf(this.spec.ports, this.deps.keptPorts);
+    return bindKeeping(this.spec.addresses, this.spec.ports, (s, m) => this.onConnection(s, m), kept, (err, given) => {
       this.core.log.warn({ kept: [...kept.values()], given, err: err.message }, 'a local port kept from the last start is taken; took a new free one');
-    }
-    // Bound: from now on the ports are this session's own.
-    this.kept = null;
-    return l;
+    });
   }
 
   private failSlowly(err: KportError): void {
     this.refuse(err);
-    if (this.slowTimer) clearTimeout(this.slowTimer);
-    this.slowTimer = setTimeout(() => {
-      this.slowTimer = null;
-      this.core.transition('starting', 'retrying');
-      void this.setup();
-    }, this.deps.slowRetryMs ?? 10_000);
+    // The retry asks again: RBAC may have been fixed meanwhile.
+    if (err.code === 'FORBIDDEN' || err.code === 'UNAUTHORIZED') this.forgetAccess();
+    this.slowRetry.schedule();
   }
 
   /** Starts reading the workload's selector unless a read is under way or backing off; evaluate() calls it. */
@@ -199,14 +173,8 @@ export class ForwardSession implements Session {
   }
 
   /** TARGET_NOT_FOUND for `kind/name`, or NAMESPACE_NOT_FOUND when the namespace itself is missing. */
-  private async notFound(kind: string, name: string): Promise<KportError> {
-    const ns = this.spec.namespace;
-    try {
-      await this.client?.request(`/api/v1/namespaces/${encodeURIComponent(ns)}`, { signal: this.abort.signal, codes: { notFound: 'NAMESPACE_NOT_FOUND' } });
-    } catch (err) {
-      if (err instanceof ApiStatusError && err.code === 'NAMESPACE_NOT_FOUND') return new KportError('NAMESPACE_NOT_FOUND', `namespace "${ns}" not found`);
-    }
-    return new KportError('TARGET_NOT_FOUND', `${kind} "${name}" not found in namespace "${ns}"`);
+  private notFound(kind: string, name: string): Promise<KportError> {
+    return notFoundIn(this.client!, this.spec.namespace, `${kind} "${name}"`, this.abort.signal);
   }
 
   /** Enters `backoff` and runs `then` after the next backoff delay (one retry pending at a time). */
@@ -248,7 +216,7 @@ export class ForwardSession implements Session {
   /** Recomputes the ready pods from the cache and moves the state machine accordingly. */
   private evaluate(): void {
     const cache = this.cache;
-    if (this.stopped || !cache || this.slowTimer) return;
+    if (this.stopped || !cache || this.slowRetry.pending) return;
     const problem = cache.problem;
     if (problem && !isRetryable(problem.code)) return this.refuse(problem);
     if (problem || !cache.synced) {
@@ -276,10 +244,47 @@ export class ForwardSession implements Session {
       return this.core.transition('waiting', found.error.message);
     }
     this.seenTarget = true;
+    // Ready means usable: every port resolves, and the user may port-forward.
+    const port = this.unresolvedPort(found.pods);
+    if (port) return this.refuse(port);
+    if (this.access === 'unknown') return this.askAccess();
+    if (this.access === 'asking') return;
+    if (this.access !== 'allowed') return this.failSlowly(this.access);
     if (this.retryTimer) return; // a backoff retry is pending; it re-evaluates when due
     const target = describeTarget(this.spec.target);
     this.core.transition('ready', names.length === 1 ? `forwarding to pod ${names[0]} (${target})` : `forwarding to ${names.length} pods of ${target}`);
     for (const c of this.held.splice(0)) void this.dispatch(c);
+  }
+
+  /** PORT_NOT_FOUND when a mapping's remote port resolves on none of the ready pods (kubectl refuses these at once). */
+  private unresolvedPort(pods: readonly Pod[]): KportError | null {
+    const services = { service: (name: string) => this.cache!.services.get(name) };
+    for (const m of this.spec.ports) {
+      const tries = pods.map((pod) => remotePort(this.spec.target, m.remote, pod, services));
+      const missing = tries.find((p): p is KportError => p instanceof KportError && p.code === 'PORT_NOT_FOUND');
+      if (missing && tries.every((p) => p instanceof KportError)) return missing;
+    }
+    return null;
+  }
+
+  /**
+   * Asks the API server (SelfSubjectAccessReview) whether the user may use the verb the transport
+   * needs: SPDY is a POST (`create`), WebSockets are GETs (`get`); auto works with either. A cluster
+   * that will not answer is taken at its first stream's word.
+   */
+  private askAccess(): void {
+    this.access = 'asking';
+    if (this.core.state === 'starting') this.core.transition('starting', 'checking permission to port-forward');
+    void portForwardVerdict(this.client!, this.spec.namespace, this.spec.transport).then((verdict) => {
+      if (this.stopped || this.access !== 'asking') return;
+      this.access = verdict;
+      this.evaluate();
+    });
+  }
+
+  private forgetAccess(): void {
+    this.access = 'unknown';
+    this.client?.access.forget();
   }
 
   /**
@@ -310,10 +315,8 @@ export class ForwardSession implements Session {
     const conn: Connection = { socket, mapping, deadline: Date.now() + this.spec.connectTimeoutMs, closed: false };
     socket.on('error', () => {});
     socket.once('close', () => this.close(conn, null));
-    this.core.counters.connectionsTotal++;
-    this.core.counters.connectionsActive++;
     this.live.add(conn);
-    this.core.changed();
+    this.core.connectionOpened();
     if (this.stopped || this.core.state === 'failed') return this.close(conn, null);
     if (this.core.state === 'ready') void this.dispatch(conn);
     else this.hold(conn);
@@ -339,15 +342,14 @@ export class ForwardSession implements Session {
     conn.pod = pod.metadata.name;
     let stream;
     try {
-      stream = await this.dialer!.dial({ namespace: this.spec.namespace, pod: pod.metadata.name, port }, this.abort.signal);
+      stream = await openStream(this.dialer!, { namespace: this.spec.namespace, pod: pod.metadata.name, port }, this.core, this.client!, this.abort.signal);
     } catch (err) {
       conn.pod = undefined;
       if (conn.closed || this.stopped) return;
       const e = toKportError(err);
       this.core.recordError(e);
-      if (e.code === 'API_UNREACHABLE') this.client?.reachability.lost();
       // A pod that vanished or stopped running since the last watch event is churn: retry elsewhere.
-      if (!isRetryable(e.code) && e.code !== 'TARGET_NOT_FOUND') {
+      if (!dialRetryable(e)) {
         this.close(conn, null);
         return this.failSlowly(e);
       }
@@ -359,9 +361,7 @@ export class ForwardSession implements Session {
     this.backoff.reset();
     // A stream opened: connections held for a retry need not wait for it.
     if (this.cancelRetry()) this.evaluate();
-    this.core.setTransport(this.dialer!.transport);
-    const counters = this.core.counters;
-    conn.pipe = pipe(conn.socket, stream, { onBytesIn: (n) => (counters.bytesIn += n), onBytesOut: (n) => (counters.bytesOut += n) });
+    conn.pipe = carry(conn.socket, stream, this.core);
     const outcome = await conn.pipe.done;
     if (outcome.error && !outcome.cancelled) this.core.recordError(outcome.error);
     this.close(conn, null);
@@ -376,15 +376,15 @@ export class ForwardSession implements Session {
     this.live.delete(conn);
     if (why) this.core.recordError(why);
     if (!conn.socket.destroyed) conn.socket.destroy();
-    this.core.counters.connectionsActive--;
-    this.core.changed();
+    this.core.connectionClosed();
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.abort.abort();
-    for (const t of [this.retryTimer, this.slowTimer, this.workloadTimer]) if (t) clearTimeout(t);
+    for (const t of [this.retryTimer, this.workloadTimer]) if (t) clearTimeout(t);
+    this.slowRetry.cancel();
     const closing = this.listeners?.close();
     for (const c of [...this.live]) {
       c.pipe?.cancel(new KportError('SHUTTING_DOWN', 'forward stopped'));

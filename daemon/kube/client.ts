@@ -11,6 +11,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { CredentialSource } from './credentials.js';
 import { networkError, statusError } from './errors.js';
 import type { ContextConfig } from './kubeconfig.js';
+import { AccessReviews } from './access.js';
 import { Reachability } from './reachability.js';
 import type { TransportPreference } from './transport/types.js';
 
@@ -37,6 +38,8 @@ const CREDENTIALS_TTL_MS = 1_000;
 /** Options of one JSON request. */
 export interface RequestSpec {
   method?: string;
+  /** Sent as JSON. */
+  body?: unknown;
   query?: Record<string, string | undefined>;
   signal?: AbortSignal;
   /** What 404 and 400 mean to the caller. */
@@ -60,6 +63,8 @@ export class KubeClient {
   private cachedAt = 0;
   /** The port-forward transport that last worked against this cluster (the fallback's memory). */
   readonly transportPreference: TransportPreference = { transport: null, since: 0 };
+  /** What the API server said this user may do (cached SelfSubjectAccessReviews). */
+  readonly access: AccessReviews = new AccessReviews(this);
   /** Probes the API server while it is unreachable and says when it is back. */
   readonly reachability = new Reachability((timeoutMs) => this.request('/version', { timeoutMs }));
 
@@ -101,6 +106,7 @@ export class KubeClient {
   /** Forgets reused credentials and re-reads the user from the kubeconfig (the API server answered 401). */
   invalidateCredentials(): void {
     this.cached = null;
+    this.access.forget();
     try {
       const fresh = this.reread();
       // Same server only: a context now pointing elsewhere is a new client, made when sessions restart.
@@ -144,7 +150,9 @@ export class KubeClient {
     const opts = await this.connectOptions();
     const url = this.url(path, spec.query);
     return new Promise((resolve, reject) => {
-      const req = request(url, { ...opts, method: spec.method ?? 'GET', headers: { ...opts.headers, accept: 'application/json' }, signal: spec.signal, timeout: spec.timeoutMs }, (res) => {
+      const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+      const headers = payload === undefined ? { ...opts.headers, accept: 'application/json' } : { ...opts.headers, accept: 'application/json', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
+      const req = request(url, { ...opts, method: spec.method ?? 'GET', headers, signal: spec.signal, timeout: spec.timeoutMs }, (res) => {
         const status = res.statusCode ?? 0;
         if (status >= 200 && status < 300) return resolve(res);
         let body = '';
@@ -156,7 +164,7 @@ export class KubeClient {
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${spec.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.on('error', (err) => reject(spec.signal?.aborted ? new KportError('API_UNREACHABLE', 'request cancelled') : networkError(err, this.server.origin)));
-      req.end();
+      req.end(payload);
     });
   }
 

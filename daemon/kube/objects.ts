@@ -25,10 +25,13 @@ export interface ContainerPort {
 /** A pod as kport sees it. */
 export interface Pod {
   metadata: Meta;
-  spec?: { containers?: { name: string; ports?: ContainerPort[] }[] };
+  /** `hostname` and `subdomain` give a pod its DNS name under a headless service (a StatefulSet's pods have them). */
+  spec?: { containers?: { name: string; ports?: ContainerPort[] }[]; hostname?: string; subdomain?: string };
   status?: {
     phase?: string;
     conditions?: { type: string; status: string; lastTransitionTime?: string }[];
+    podIP?: string;
+    podIPs?: { ip: string }[];
   };
 }
 
@@ -43,7 +46,8 @@ export interface ServicePort {
 /** A service as kport sees it. */
 export interface Service {
   metadata: Meta;
-  spec?: { selector?: Record<string, string>; ports?: ServicePort[]; type?: string };
+  /** `clusterIP: None` is a headless service; ExternalName services name a host outside the cluster. */
+  spec?: { selector?: Record<string, string>; ports?: ServicePort[]; type?: string; clusterIP?: string; clusterIPs?: string[]; externalName?: string };
 }
 
 /** A reference from an endpoint to its pod. */

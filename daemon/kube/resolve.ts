@@ -7,7 +7,7 @@
 import type { Target } from '../../config/types.js';
 import { KportError } from '../api/errors.js';
 import type { EndpointPods } from './namespace-cache.js';
-import type { LabelSelector, Pod, Service } from './objects.js';
+import type { LabelSelector, Pod, Service, ServicePort } from './objects.js';
 
 /** What resolution reads: the namespace's cached pods and services. */
 export interface TargetView {
@@ -122,18 +122,22 @@ function namedPort(pod: Pod, name: string): number | undefined {
   return undefined;
 }
 
+/** The port of service `name` that `remote` names (its number or its name), or PORT_NOT_FOUND listing its ports. */
+export function servicePort(name: string, svc: Service | undefined, remote: number | string): ServicePort | KportError {
+  const ports = svc?.spec?.ports ?? [];
+  const sp = ports.find((p) => (typeof remote === 'number' ? p.port === remote : p.name === remote));
+  if (sp) return sp;
+  const list = ports.map((p) => (p.name ? `${p.port}/${p.name}` : String(p.port))).join(', ') || 'none';
+  return new KportError('PORT_NOT_FOUND', `service/${name} has no port ${JSON.stringify(remote)} (its ports: ${list})`);
+}
+
 /** The pod port to dial for a forward's `remote` (service port → targetPort → named container port). */
 export function remotePort(target: Target, remote: number | string, pod: Pod, view: Pick<TargetView, 'service'>): number | KportError {
   let wanted: number | string = remote;
   let via = '';
   if (target.kind === 'service') {
-    const svc = view.service(target.name);
-    const ports = svc?.spec?.ports ?? [];
-    const sp = ports.find((p) => (typeof remote === 'number' ? p.port === remote : p.name === remote));
-    if (!sp) {
-      const list = ports.map((p) => (p.name ? `${p.port}/${p.name}` : String(p.port))).join(', ') || 'none';
-      return new KportError('PORT_NOT_FOUND', `service/${target.name} has no port ${JSON.stringify(remote)} (its ports: ${list})`);
-    }
+    const sp = servicePort(target.name, view.service(target.name), remote);
+    if (sp instanceof KportError) return sp;
     wanted = sp.targetPort ?? sp.port;
     if (typeof wanted === 'string' && /^\d+$/.test(wanted)) wanted = Number(wanted);
     via = ` (targetPort of service/${target.name} port ${sp.port})`;

@@ -27,12 +27,15 @@ export class Broadcast implements Subscriptions {
     sources.sessions.on('session.removed', this.onRemoved);
   }
 
-  private readonly onChanged = (s: Notifications['session.changed']) => this.send(this.sessions, message('session.changed', s));
-  private readonly onRemoved = (r: Notifications['session.removed']) => this.send(this.sessions, message('session.removed', r));
-  private readonly onRecord = (r: Notifications['log']) => this.send(this.logs, message('log', r));
+  private readonly onChanged = (s: Notifications['session.changed']) => this.send(this.sessions, () => message('session.changed', s));
+  private readonly onRemoved = (r: Notifications['session.removed']) => this.send(this.sessions, () => message('session.removed', r));
+  private readonly onRecord = (r: Notifications['log']) => this.send(this.logs, () => message('log', r));
 
-  private send(to: ReadonlySet<Connection>, text: string): void {
-    for (const conn of to) conn.write(text);
+  private send(to: ReadonlySet<Connection>, text: () => string): void {
+    // Sessions change with every connection they accept: serialise only when someone listens.
+    if (to.size === 0) return;
+    const once = text();
+    for (const conn of to) conn.write(once);
   }
 
   /** Session notifications for `conn` from now on, and log ones too with `logs`; subscribing again adds nothing. */

@@ -2,13 +2,15 @@
  * The control API as a dispatch table: one handler per method, each taking validated params and a
  * narrow view of the daemon, mapping to core calls. Nothing here knows about sockets.
  */
-import type { CachedKind, DaemonStatus, MethodName, ParamsOut, Results } from '../api/rpc.js';
+import type { CachedKind, DaemonStatus, MethodName, MetricsStatus, ParamsOut, Results } from '../api/rpc.js';
 import type { Supervisor } from '../supervisor.js';
 
 /** What handlers may use of the daemon. */
 export interface Control {
   supervisor: Pick<Supervisor, 'reload' | 'add' | 'remove' | 'restart' | 'setEnabled' | 'list' | 'get' | 'wait' | 'configStatus' | 'counts'>;
   info: Pick<DaemonStatus, 'version' | 'pid' | 'startedAt' | 'socket' | 'stateDir' | 'logFile'>;
+  /** The metrics server's state; null when none is configured. */
+  metrics(): MetricsStatus | null;
   /** Begins shutdown once the current response has gone out. */
   shutdown(): void;
   /** Names of `kind` the watch caches hold, on a context and namespace (every one held when not given), sorted. */
@@ -40,6 +42,7 @@ export function handlers(control: Control): Handlers {
       uptimeMs: Date.now() - Date.parse(control.info.startedAt),
       config: supervisor.configStatus(),
       sessions: supervisor.counts(),
+      metrics: control.metrics(),
     }),
     'daemon.shutdown': () => {
       control.shutdown();

@@ -1,6 +1,6 @@
 /**
- * The state every session shares, forward or proxy: the state machine with its reasons,
- * counters, bound listeners, current pods and last error. Each change emits `changed`.
+ * The state every session shares, forward, proxy or gateway: the state machine with its reasons,
+ * counters, bound listeners, current pods (a gateway's destinations) and last error. Each change emits `changed`.
  *
  * What it logs stays readable however long a session fails: each state with its reason is logged
  * once, and again only once something else was logged in between; an error is logged once until a
@@ -12,9 +12,12 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { SessionSpec } from '../../config/types.js';
 import type { KportError } from '../api/errors.js';
-import { emptyCounters, TRANSITIONS, type BoundListener, type SessionSource, type SessionState, type SessionStatus } from '../api/session.js';
+import { emptyCounters, TRANSITIONS, type BoundListener, type DestinationCount, type SessionSource, type SessionState, type SessionStatus } from '../api/session.js';
 
-/** Emits `changed` (SessionStatus) after every state, listener, pod, connection or error change. */
+/**
+ * Emits `changed` (SessionStatus) after every state, listener, pod, connection or error change. For observers that
+ * count events a snapshot cannot show (the metrics), also `errorRecorded` (the ErrorCode) and `streamOpened` (ms).
+ */
 export class SessionCore extends EventEmitter {
   private current: SessionState = 'starting';
   private why = 'starting';
@@ -30,6 +33,7 @@ export class SessionCore extends EventEmitter {
   private loggedError = '';
   /** Set by the supervisor, which owns kportctl's overrides, before the session starts; only reported here. */
   override: SessionStatus['override'] = null;
+  private byDestination: DestinationCount[] = [];
 
   constructor(
     readonly spec: SessionSpec,
@@ -80,7 +84,13 @@ export class SessionCore extends EventEmitter {
       this.loggedError = key;
       this.log.warn({ code: err.code, err: err.message }, 'session error');
     }
+    this.emit('errorRecorded', err.code);
     this.changed();
+  }
+
+  /** Reports how long a stream took to open, from the dial to an open stream (a forward calls it per connection). */
+  observeStreamOpen(ms: number): void {
+    this.emit('streamOpened', ms);
   }
 
   /** Replaces the list of bound listeners. */
@@ -103,6 +113,28 @@ export class SessionCore extends EventEmitter {
     this.changed();
   }
 
+  /** Counts a newly accepted local connection. */
+  connectionOpened(): void {
+    this.counters.connectionsTotal++;
+    this.counters.connectionsActive++;
+    this.changed();
+  }
+
+  /** Counts a local connection closed. */
+  connectionClosed(): void {
+    this.counters.connectionsActive--;
+    this.changed();
+  }
+
+  /**
+   * Replaces a gateway's open connections by destination (the caller sorts them); `announce: false` when a change
+   * announced right after carries it (a connection closing).
+   */
+  setDestinations(destinations: DestinationCount[], announce = true): void {
+    this.byDestination = destinations;
+    if (announce) this.changed();
+  }
+
   /** Announces a change to subscribers. */
   changed(): void {
     this.emit('changed', this.status());
@@ -123,6 +155,7 @@ export class SessionCore extends EventEmitter {
       pods: this.podNames,
       transport: this.carrier,
       counters: { ...this.counters },
+      destinations: this.byDestination,
       lastError: this.lastError,
       override: this.override,
     };

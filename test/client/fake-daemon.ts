@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, JSONRPCServerAndClient } from 'json-rpc-2.0';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ForwardSpec, ProxySpec } from '../../config/types.js';
+import type { SessionSpec } from '../../config/types.js';
 import type { ErrorCode } from '../../daemon/api/errors.js';
 import { RPC_CODES, RPC_PATH, type DaemonStatus, type MethodName, type Notifications, type ParamsIn, type Results, type RpcErrorData } from '../../daemon/api/rpc.js';
 import { emptyCounters, type SessionStatus } from '../../daemon/api/session.js';
@@ -27,7 +27,7 @@ export function rpcError(code: ErrorCode, message: string, details?: unknown): J
 
 
 /** A ready session for `spec`, listening as the spec asks; `over` replaces any field. */
-export function sessionStatus(spec: ForwardSpec | ProxySpec, over: Partial<SessionStatus> = {}): SessionStatus {
+export function sessionStatus(spec: SessionSpec, over: Partial<SessionStatus> = {}): SessionStatus {
   const at = new Date(Date.now() - 300_000).toISOString();
   const listeners =
     spec.kind === 'forward'
@@ -46,6 +46,7 @@ export function sessionStatus(spec: ForwardSpec | ProxySpec, over: Partial<Sessi
     transport: spec.kind === 'forward' ? 'spdy' : null,
     pods: spec.kind === 'forward' ? [`${spec.name}-0`] : [],
     counters: emptyCounters(),
+    destinations: [],
     lastError: null,
     override: null,
     ...over,
@@ -64,6 +65,7 @@ export function daemonStatus(socket: string, over: Partial<DaemonStatus> = {}): 
     logFile: '/state/kportd.log',
     config: { file: '/home/u/.config/kport/kport.yaml', loadedAt: new Date().toISOString(), ok: true, blank: null, errors: [], warnings: [] },
     sessions: { total: 0, starting: 0, ready: 0, waiting: 0, backoff: 0, failed: 0, stopped: 0 },
+    metrics: null,
     ...over,
   };
 }

@@ -13,6 +13,7 @@ import { listenerRoutes, route, sessionColumns } from '../../client/output/sessi
 import { styleFor } from '../../client/output/style.js';
 import { table, tableWidth, truncate } from '../../client/output/table.js';
 import { logLine, prettyLogFileLine } from '../../daemon/api/log-line.js';
+import type { DaemonStatus } from '../../daemon/api/rpc.js';
 import { daemonStatus, forwardSpec, proxySpec, sessionStatus } from './fake-daemon.js';
 
 const plain = styleFor(false, {});
@@ -146,8 +147,14 @@ describe('sessions', () => {
       lastError: { code: 'STREAM_ERROR', message: 'connection refused', at: new Date().toISOString() },
     });
     const [header, row] = table(sessionColumns(true, Date.now(), plain), [s], Infinity);
-    assert.match(header!, /KIND.*NAMESPACE.*CONTEXT.*RECONNECTS.*FAILOVERS.*LAST ERROR.*ERROR AT/);
-    assert.match(row!, /forward.*default.*dev.*2\/17.*3.*1.*STREAM_ERROR: connection refused/);
+    assert.match(header!, /KIND.*NAMESPACE.*CONTEXT.*TRANSPORT.*RECONNECTS.*FAILOVERS.*LAST ERROR.*ERROR AT/);
+    assert.match(row!, /forward.*default.*dev.*spdy.*2\/17.*3.*1.*STREAM_ERROR: connection refused/);
+  });
+
+  test('the transport column: the one in use, else what the forward asks for', () => {
+    const cell = (s: ReturnType<typeof sessionStatus>) => table(sessionColumns(true, Date.now(), plain), [s], Infinity)[1]!;
+    assert.match(cell(sessionStatus(forwardSpec('web'), { transport: 'spdy-websocket' })), / spdy-websocket /);
+    assert.match(cell(sessionStatus(forwardSpec('web', { transport: 'websocket' }), { transport: null })), / websocket /);
   });
 });
 
@@ -256,6 +263,18 @@ describe('reports', () => {
     const lines = statusLines(s, plain);
     assert.match(lines[3]!, /failed: running sessions come from the last good load/);
     assert.equal(lines[4], '          /k.yaml:3:9: forwards[0].ports[0]: "x" is not a port or port name');
+  });
+
+  test('status: where the metrics are served, or why not; no line without a metrics section', () => {
+    const last = (metrics: DaemonStatus['metrics']) => statusLines(daemonStatus('/k.sock', { metrics }), plain).at(-1);
+    assert.match(last(null)!, /^sessions /);
+    assert.equal(last({ address: '127.0.0.1', port: 0, url: 'http://127.0.0.1:41234/metrics', error: null }), 'metrics   http://127.0.0.1:41234/metrics');
+    assert.equal(last({ address: '::1', port: 9464, url: null, error: null }), 'metrics   [::1]:9464 (starting)');
+    const error = { code: 'PORT_IN_USE' as const, message: 'address 127.0.0.1:9464 is in use by another process' };
+    assert.equal(
+      last({ address: '127.0.0.1', port: 9464, url: null, error }),
+      'metrics   127.0.0.1:9464: not served: address 127.0.0.1:9464 is in use by another process (PORT_IN_USE; kportctl reload retries)',
+    );
   });
 
   test('reload: counts, then the names of each non-empty group', () => {

@@ -17,6 +17,8 @@ const VALID: Record<string, string[]> = {
   list: [],
   add: ['web', 'svc/web', '8080:80'],
   proxy: ['api'],
+  gateway: ['cluster'],
+  env: ['cluster'],
   remove: ['web'],
   restart: ['web'],
   enable: ['web'],

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -40,6 +40,8 @@ export interface Faults {
   forbid: ForbidRule[];
   /** When set, every watch ends after this long (as if timeoutSeconds were short). */
   watchTimeoutMs: number | null;
+  /** SelfSubjectAccessReviews answered 403 (a cluster that lets users ask nothing). */
+  refuseAccessReviews: boolean;
   /**
    * A proxy in the path strips `Upgrade: SPDY/3.1`: the API server sees a plain POST and answers
    * `400 Upgrade request required` (WebSockets, the tunnel included, still pass).
@@ -98,8 +100,10 @@ async function readJson(req: IncomingMessage): Promise<KubeObject> {
 /** The HTTPS API server; can be stopped and started again on the same port. */
 export class ApiServer {
   private server: Server | null = null;
-  private readonly sockets = new Set<TLSSocket>();
+  private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<{ stop: () => void }>();
+  /** What each open resource watch is of, for tests that count watches (a cache started or stopped). */
+  private readonly watching = new Map<{ stop: () => void }, { plural: string; namespace: string | null }>();
   private boundPort = 0;
 
   constructor(
@@ -126,7 +130,9 @@ export class ApiServer {
       requestCert: true,
       rejectUnauthorized: false,
     });
-    server.on('secureConnection', (s: TLSSocket) => {
+    // Every accepted TCP connection, TLS handshake done or not: one still shaking hands when close()
+    // runs would otherwise become a live connection that server.close() waits for forever.
+    server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
@@ -153,6 +159,13 @@ export class ApiServer {
     await closed;
   }
 
+  /** Open watches of `plural` (every resource when omitted) in `namespace` (every namespace when omitted). */
+  openWatches(namespace?: string, plural?: string): number {
+    let n = 0;
+    for (const w of this.watching.values()) if ((namespace === undefined || w.namespace === namespace) && (plural === undefined || w.plural === plural)) n++;
+    return n;
+  }
+
   /** Ends every open watch now (clients must resume or relist). */
   endWatches(): void {
     for (const w of this.watches) w.stop();
@@ -168,13 +181,18 @@ export class ApiServer {
     return undefined;
   }
 
-  private authorize(user: string, verb: string, route: Route): void {
-    if (route.kind === 'document') return;
-    const sub = route.kind === 'subresource' ? route.sub : undefined;
-    const denied = this.faults.forbid.some(
-      (r) => (r.user ?? user) === user && (r.verb ?? verb) === verb && (r.resource ?? route.type.plural) === route.type.plural && (r.subresource === undefined || r.subresource === sub),
+  /** Whether the forbid list denies `user` the verb on a resource (and subresource). */
+  private denied(user: string, verb: string, resource: string, sub: string | undefined): boolean {
+    return this.faults.forbid.some(
+      (r) => (r.user ?? user) === user && (r.verb ?? verb) === verb && (r.resource ?? resource) === resource && (r.subresource === undefined || r.subresource === sub),
     );
-    if (!denied) return;
+  }
+
+  private authorize(user: string, verb: string, route: Route): void {
+    // Every authenticated user may ask what it may do (system:basic-user), as on real clusters.
+    if (route.kind === 'document' || route.type.plural === 'selfsubjectaccessreviews') return;
+    const sub = route.kind === 'subresource' ? route.sub : undefined;
+    if (!this.denied(user, verb, route.type.plural, sub)) return;
     const resource = sub ? `${route.type.plural}/${sub}` : route.type.plural;
     const ns = 'namespace' in route && route.namespace ? ` in the namespace "${route.namespace}"` : '';
     const what = route.kind === 'collection' ? resource : `${route.type.plural} "${route.name}"`;
@@ -235,7 +253,8 @@ export class ApiServer {
             bookmarkMs: this.bookmarkMs,
           });
           this.watches.add(w);
-          res.on('close', () => this.watches.delete(w));
+          this.watching.set(w, { plural: route.type.plural, namespace: route.namespace });
+          res.on('close', () => (this.watches.delete(w), this.watching.delete(w)));
           return;
         }
         if (verb === 'list') {
@@ -243,6 +262,7 @@ export class ApiServer {
           const rv = String(store.currentRv());
           return sendJson(res, 200, table ? toTable(route.type.kind, items, rv) : { kind: `${route.type.kind}List`, apiVersion: apiVersionOf(route.type), metadata: { resourceVersion: rv }, items });
         }
+        if (verb === 'create' && route.type.plural === 'selfsubjectaccessreviews') return this.review(req, res, user);
         if (verb === 'create') return this.create(req, res, route.type, route.namespace);
         break;
       }
@@ -259,6 +279,16 @@ export class ApiServer {
         return this.subresource(req, res, route);
     }
     throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  }
+
+  /** A SelfSubjectAccessReview: answers from the forbid list, as RBAC would; nothing is stored. */
+  private async review(req: IncomingMessage, res: ServerResponse, user: string): Promise<void> {
+    if (this.faults.refuseAccessReviews) throw new ApiError(403, 'Forbidden', `selfsubjectaccessreviews.authorization.k8s.io is forbidden: User "${user}" cannot create resource "selfsubjectaccessreviews"`);
+    const obj = await readJson(req);
+    const attrs = ((obj.spec as { resourceAttributes?: Record<string, string> } | undefined)?.resourceAttributes ?? {}) as Record<string, string | undefined>;
+    const denied = this.denied(user, attrs.verb ?? '', attrs.resource ?? '', attrs.subresource || undefined);
+    const status = denied ? { allowed: false, denied: true, reason: 'denied by the simulator\'s forbid list' } : { allowed: true, reason: 'allowed by the simulator' };
+    sendJson(res, 201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: {}, spec: obj.spec, status });
   }
 
   private async create(req: IncomingMessage, res: ServerResponse, type: ResourceType, namespace: string | null): Promise<void> {

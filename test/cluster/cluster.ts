@@ -68,6 +68,7 @@ export class SimCluster {
     refuseSpdy: false,
     refuseTunnel: false,
     swallowPings: false,
+    refuseAccessReviews: false,
   };
   readonly store: ObjectStore;
   private readonly runtime: PodRuntime;
@@ -77,6 +78,8 @@ export class SimCluster {
   private readonly api: ApiServer;
   private readonly ownsKubeconfigDir: string | null;
   readonly kubeconfigPath: string;
+  /** Hands out ClusterIPs from 10.96.0.0/16 in order, so no two services share one. */
+  private nextClusterIp = 10;
 
   private constructor(
     opts: ClusterOptions,
@@ -169,7 +172,9 @@ export class SimCluster {
   private createObject(t: ResourceType, obj: KubeObject): KubeObject {
     if (t.plural === 'services') {
       const spec = (obj.spec ?? {}) as { clusterIP?: string; type?: string };
-      obj.spec = { type: 'ClusterIP', ...spec, clusterIP: spec.clusterIP ?? `10.96.${randomBytes(1)[0]}.${randomBytes(1)[0]! % 250 + 2}` };
+      const n = this.nextClusterIp++;
+      const clusterIP = spec.clusterIP ?? `10.96.${(n >> 8) & 255}.${n & 255}`;
+      obj.spec = { type: 'ClusterIP', ...spec, clusterIP, clusterIPs: [clusterIP] };
     }
     if (t.plural === 'namespaces') obj.status = { phase: 'Active' };
     return t.plural === 'pods' ? this.runtime.create(obj) : this.store.create(t, obj);
@@ -211,9 +216,13 @@ export class SimCluster {
     return this.create('deployments', { metadata: { name, namespace: ns, labels: o.labels }, spec: { replicas: o.replicas ?? 1, selector: { matchLabels: o.labels }, template: this.template(o.labels, o.ports, o.annotations) } }, 'apps');
   }
 
-  /** Creates a statefulset (pods NAME-0, NAME-1, … that keep their names when replaced). */
-  statefulset(ns: string, name: string, o: { replicas?: number; labels: Record<string, string>; ports: PortDecl[]; annotations?: Record<string, string> }): KubeObject {
-    return this.create('statefulsets', { metadata: { name, namespace: ns, labels: o.labels }, spec: { replicas: o.replicas ?? 1, serviceName: name, selector: { matchLabels: o.labels }, template: this.template(o.labels, o.ports, o.annotations) } }, 'apps');
+  /**
+   * Creates a statefulset (pods NAME-0, NAME-1, … that keep their names when replaced). Its pods get
+   * `hostname` (their name) and `subdomain` (`serviceName`, default NAME), so with a headless service of that
+   * name each has the DNS name POD.SERVICE.NS.svc.cluster.local, as on a real cluster.
+   */
+  statefulset(ns: string, name: string, o: { replicas?: number; labels: Record<string, string>; ports: PortDecl[]; annotations?: Record<string, string>; serviceName?: string }): KubeObject {
+    return this.create('statefulsets', { metadata: { name, namespace: ns, labels: o.labels }, spec: { replicas: o.replicas ?? 1, serviceName: o.serviceName ?? name, selector: { matchLabels: o.labels }, template: this.template(o.labels, o.ports, o.annotations) } }, 'apps');
   }
 
   /** Creates a bare pod (no owner: nothing replaces it). */
@@ -222,9 +231,13 @@ export class SimCluster {
     return this.create('pods', { metadata: { name, namespace: ns, labels: o.labels, annotations: o.annotations }, spec: t.spec });
   }
 
-  /** Creates a service; without `selector` it has no endpoints until some are created for it. */
-  service(ns: string, name: string, o: { selector?: Record<string, string>; ports: { name?: string; port: number; targetPort?: number | string }[] }): KubeObject {
-    return this.create('services', { metadata: { name, namespace: ns }, spec: { selector: o.selector, ports: o.ports.map((p) => ({ protocol: 'TCP', ...p, targetPort: p.targetPort ?? p.port })) } });
+  /**
+   * Creates a service; without `selector` it has no endpoints until some are created for it. It gets the next free
+   * ClusterIP unless `clusterIP` says otherwise (`"None"`: a headless service).
+   */
+  service(ns: string, name: string, o: { selector?: Record<string, string>; ports: { name?: string; port: number; targetPort?: number | string }[]; clusterIP?: string }): KubeObject {
+    const spec = { selector: o.selector, ports: o.ports.map((p) => ({ protocol: 'TCP', ...p, targetPort: p.targetPort ?? p.port })), ...(o.clusterIP ? { clusterIP: o.clusterIP } : {}) };
+    return this.create('services', { metadata: { name, namespace: ns }, spec });
   }
 
   /** The demo world: deployment+service `web` (HTTP, 2 replicas) and statefulset+service `db` (echo on 5432). */
@@ -329,6 +342,11 @@ export class SimCluster {
   /** SPDY port-forward connections and streams of one pod (by name), of a namespace, or of all. */
   spdy(namespace?: string, pod?: string): SpdyCounts {
     return this.spdyEndpoint.counts(namespace, pod);
+  }
+
+  /** Watches open now: of a namespace's `plural` (e.g. `pods`), of a whole namespace, or of all. */
+  watches(namespace?: string, plural?: string): number {
+    return this.api.openWatches(namespace, plural);
   }
 
   /** Forgets watch history and ends every watch: resuming clients get 410 Gone and must relist. */

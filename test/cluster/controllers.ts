@@ -130,7 +130,8 @@ export class Controllers {
         annotations: template.metadata?.annotations,
         ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true }],
       },
-      spec: structuredClone(template.spec),
+      // A statefulset's pods are named in DNS through its (headless) service: POD.SERVICE.NS.svc.
+      spec: owner.kind === 'StatefulSet' ? { ...structuredClone(template.spec), hostname: name, subdomain: spec<{ serviceName?: string }>(owner).serviceName } : structuredClone(template.spec),
     });
   }
 

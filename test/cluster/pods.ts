@@ -79,7 +79,9 @@ export class PodRuntime extends EventEmitter {
     const backends = await PodBackends.start(name, ports, pod.metadata.annotations?.[BACKENDS_ANNOTATION]);
     if (this.stopped || !this.current(ns, name, uid)) return void backends.stop();
     this.backends.set(uid, backends);
-    const ip = `10.244.0.${this.nextIp++ % 250}`;
+    // Unique for the cluster's life (a /16 of pod IPs), as the gateway's IP lookups need.
+    const n = this.nextIp++;
+    const ip = `10.244.${(n >> 8) & 255}.${n & 255}`;
     const now = timestamp();
     this.store.mutate(this.pods, ns, name, (p) => {
       p.status = {

@@ -47,6 +47,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('apps', 'v1', 'replicasets', 'ReplicaSet', true, ['rs']),
   type('apps', 'v1', 'statefulsets', 'StatefulSet', true, ['sts']),
   type('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true, []),
+  type('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, []),
 ];
 
 /** The apiVersion string of a type: "v1" or "group/version". */

@@ -73,7 +73,7 @@ export class PortForwardHandler implements StreamHandler {
     this.forward(pair.error, pair.data);
   }
 
-  /** The socket caught up: every backend may be read again. */
+  /** The socket caught up: every backend held back may be read again. */
   drained(): void {
     for (const b of this.backends) b.resume();
   }
@@ -100,8 +100,10 @@ export class PortForwardHandler implements StreamHandler {
     const backend = dialled.socket;
     this.backends.add(backend);
     backend.on('data', (chunk: Buffer) => {
-      // One socket carries every stream: while it is backed up, no backend is read.
-      if (!dataStream.write(chunk)) for (const b of this.backends) b.pause();
+      // One socket carries every stream. A backend whose chunk found it backed up waits for it to
+      // drain, as the kubelet's copy goroutine waits in Write holding one buffer; the others still get
+      // their one chunk in, so the streams share the connection fairly (as goroutines share its lock).
+      if (!dataStream.write(chunk)) backend.pause();
     });
     backend.on('drain', () => dataStream.resume());
     backend.on('end', () => finish());

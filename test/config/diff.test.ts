@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { diffSessions, sessionsOf } from '../../config/diff.js';
 import { loadConfigText } from '../../config/load.js';
 import type { DesiredState, ForwardSpec, ProxySpec } from '../../config/types.js';
-import { forwardSpec, proxySpec } from '../helpers/specs.js';
+import { forwardSpec, gatewaySpec, proxySpec } from '../helpers/specs.js';
 
 const fwd = (name: string, local = 8080, labels?: Record<string, string>): ForwardSpec =>
   forwardSpec(name, { target: labels ? { kind: 'selector', labels } : { kind: 'service', name }, ports: [{ local, remote: 80, spec: `${local}:80` }] });
@@ -49,15 +49,17 @@ test('any field counts: enabled, addresses, port order', () => {
   assert.equal(diffSessions([ordered], [swapped]).changed.length, 1);
 });
 
-test('sessionsOf lists forwards then proxies', () => {
+test('sessionsOf lists forwards, then proxies, then gateways', () => {
   const state: DesiredState = {
     file: null,
     kubeconfig: [],
     defaults: { context: null, namespace: null, addresses: ['127.0.0.1'], connectTimeoutMs: 30_000, transport: 'auto' },
     forwards: [fwd('a'), fwd('b', 2)],
     proxies: [prx('p')],
+    gateways: [gatewaySpec('g')],
+    metrics: null,
   };
-  assert.deepEqual(sessionsOf(state).map((s) => s.name), ['a', 'b', 'p']);
+  assert.deepEqual(sessionsOf(state).map((s) => s.name), ['a', 'b', 'p', 'g']);
 });
 
 test('two loads of an edited file: reordered keys and entries change nothing, edits show by name', async () => {

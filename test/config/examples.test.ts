@@ -32,6 +32,10 @@ test('kport.example.yaml loads, uses every key, and declares the schema', async 
     ['k8s', 8001, null],
     ['k8s-socket', 0, '/run/user/1000/kport-k8s.sock'],
   ]);
+  assert.deepEqual(state.gateways.map((g) => [g.name, g.port, g.context, g.namespace, g.namespaces, g.namespaceIdleMs]), [
+    ['cluster', 1080, 'dev', 'shop', ['shop', 'backend'], 300_000],
+  ]);
+  assert.deepEqual(state.metrics, { address: '127.0.0.1', port: 9464 });
   // Every key of the schema appears in the example.
   const text = await readFile(file, 'utf8');
   const schema = JSON.parse(await readFile(join(examples, '..', 'kport.schema.json'), 'utf8'));
@@ -40,6 +44,8 @@ test('kport.example.yaml loads, uses every key, and declares the schema', async 
     ...Object.keys(schema.properties.defaults.anyOf[0].properties),
     ...Object.keys(schema.properties.forwards.anyOf[0].items.properties),
     ...Object.keys(schema.properties.proxies.anyOf[0].items.properties),
+    ...Object.keys(schema.properties.gateways.anyOf[0].items.properties),
+    ...Object.keys(schema.properties.metrics.anyOf[0].properties),
   ];
   for (const key of keys) assert.match(text, new RegExp(`^\\s*(- )?${key}:`, 'm'), `the example does not show ${key}`);
   assert.match(text, /^# yaml-language-server: \$schema=\.\.\/kport\.schema\.json$/m);

@@ -54,6 +54,14 @@ const cases: Case[] = [
     yaml: 'forwards: []\n---\nproxies: []\n',
     errors: ['k.yaml:2:1: kport.yaml holds one YAML document; a second one starts here'],
   },
+  {
+    // Found by test/fuzz/kport-yaml: yaml's parser, recovering from the first error, does not report the line break
+    // after the vertical tab, so the second error was placed at 2:5, past the end of line 2.
+    name: 'errors after a line the parser recovers on are placed on their own line',
+    yaml: ' :\n:\u000b\nd:',
+    // Only the first syntax error is reported (the rest are its cascade), on its own line.
+    errors: ['k.yaml:2:1: Unexpected scalar at node end'],
+  },
   // Shape.
   {
     name: 'a top level that is not a mapping',

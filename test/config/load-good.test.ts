@@ -32,12 +32,14 @@ test('the smallest forward takes every default, and the kubeconfig current-conte
     defaults: { context: null, namespace: null, addresses: ['127.0.0.1'], connectTimeoutMs: 30_000, transport: 'auto' },
     forwards: [forward('web', { ports: [port('8080:80', 8080, 80)] })],
     proxies: [],
+    gateways: [],
+    metrics: null,
   });
   assert.deepEqual(warningsOf(result), []);
 });
 
 test('empty files and empty sections load to an empty state', async () => {
-  for (const yaml of ['', '# nothing yet\n', 'forwards:\nproxies:\ndefaults:\n', 'forwards: []\nproxies: []\n']) {
+  for (const yaml of ['', '# nothing yet\n', 'forwards:\nproxies:\ngateways:\ndefaults:\nmetrics:\n', 'forwards: []\nproxies: []\n']) {
     const state = stateOf(await loadConfigText(yaml, null, box.env()));
     assert.deepEqual(state, {
       file: null,
@@ -45,6 +47,8 @@ test('empty files and empty sections load to an empty state', async () => {
       defaults: { context: null, namespace: null, addresses: ['127.0.0.1'], connectTimeoutMs: 30_000, transport: 'auto' },
       forwards: [],
       proxies: [],
+      gateways: [],
+      metrics: null,
     }, JSON.stringify(yaml));
   }
 });

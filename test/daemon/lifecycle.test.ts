@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { SimCluster } from '../cluster/cluster.js';
+import type { SimCluster } from '../cluster/cluster.js';
 import { KportdHarness } from '../helpers/daemon.js';
+import { demoCluster, kportdForwardingDb } from '../helpers/demo.js';
 import { echo, exchange, httpGet, open } from '../helpers/forward.js';
 import { RawRpc } from '../helpers/raw-rpc.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -12,11 +13,8 @@ describe('kportd and kportctl', () => {
   let cluster: SimCluster;
   let k: KportdHarness;
   before(async () => {
-    cluster = await SimCluster.start({ world: 'demo' });
-    await cluster.waitFor(() => cluster.readyPods('default').length === 3, 10_000, 'demo pods ready');
-    k = new KportdHarness();
-    k.writeConfig(`kubeconfig: ${cluster.kubeconfigPath}\nforwards:\n  - name: db\n    target: sts/db\n    ports: [":5432"]\n`);
-    await k.start();
+    cluster = await demoCluster();
+    k = await kportdForwardingDb(cluster);
   });
   after(async () => {
     await k.cleanup();
@@ -159,8 +157,7 @@ describe('kportd and kportctl', () => {
 describe('kportd process lifecycle', () => {
   let cluster: SimCluster;
   before(async () => {
-    cluster = await SimCluster.start({ world: 'demo' });
-    await cluster.waitFor(() => cluster.readyPods('default').length === 3, 10_000, 'demo pods ready');
+    cluster = await demoCluster();
   });
   after(() => cluster.stop());
 

@@ -11,7 +11,7 @@ import type { ConfigEnv } from '../../config/types.js';
 import { SessionStore } from '../../daemon/state.js';
 import { KportdHarness } from '../helpers/daemon.js';
 import { capturingLogger } from '../helpers/log.js';
-import { forwardSpec, proxySpec } from '../helpers/specs.js';
+import { forwardSpec, gatewaySpec, proxySpec } from '../helpers/specs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kport-state-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,6 +22,7 @@ const good = [
   forwardSpec('api', { target: { kind: 'selector', labels: { app: 'api' } }, ports: [{ local: 0, remote: 'http', spec: ':http' }], connectTimeoutMs: 1_500 }),
   proxySpec('k8s'),
   proxySpec('sock', { port: 0, addresses: [], unixSocket: join(dir, 'p.sock'), www: dir, disableFilter: true }),
+  gatewaySpec('gw', { port: 0, namespaces: ['default', 'data'], namespaceIdleMs: 1_500, clusterDomain: 'corp.example' }),
 ];
 
 /** Shapes that once stopped kportd from starting, or loaded wrong. */
@@ -30,7 +31,7 @@ const bad: Array<[string, unknown]> = [
   ['target: null', { ...forwardSpec('t'), target: null }],
   ['ports a string', { ...forwardSpec('p'), ports: '8080:80' }],
   ['addresses a number', { ...forwardSpec('a'), addresses: 5 }],
-  ['an unknown kind', { kind: 'gateway', name: 'g' }],
+  ['an unknown kind', { kind: 'tunnel', name: 'g' }],
   ['not a mapping', 'web'],
   ['a bad port spec', { ...forwardSpec('b'), ports: [{ local: 1, remote: 'x!', spec: '1:x!' }] }],
   ['an unknown key', { ...forwardSpec('u'), colour: 'red' }],
@@ -67,7 +68,7 @@ test('invalid entries and later duplicates are moved aside, named in a warning; 
   assert.match(rejected.errors.at(-1)![0]!, /"web" is already used by sessions\[0\]/);
   const warning = lines.map((l) => JSON.parse(l) as { level: number; msg: string; movedTo?: string }).find((l) => l.level === 40);
   assert.equal(warning?.movedTo, join(dir, aside[0]!));
-  assert.match(warning!.msg, /9 of 13 runtime sessions are invalid/);
+  assert.match(warning!.msg, /9 of 14 runtime sessions are invalid/);
   // What is left on disk is what loaded, so the next start does not reject them again.
   assert.deepEqual((JSON.parse(readFileSync(file, 'utf8')) as { sessions: unknown[] }).sessions, good);
 });

@@ -45,17 +45,15 @@ describe('forward errors', () => {
     assert.equal(s.core.status().reason, 'namespace "nowhere" not found');
   });
 
-  test('an unknown port name: the connection is closed and the last error says which port', async () => {
+  test('an unknown port name or service port: failed with PORT_NOT_FOUND before any connection, as kubectl refuses it', async () => {
     const s = await harness.start(forwardSpec('bad-port', { kind: 'deployment', name: 'web' }, ['grpc']));
-    await waitForState(s, 'ready');
-    const conn = await open(localPort(s));
-    await new Promise((r) => conn.once('close', r));
+    await waitForState(s, 'failed');
     assert.equal(s.core.status().lastError?.code, 'PORT_NOT_FOUND');
     assert.match(s.core.status().lastError!.message, /^pod web-\S+ has no container port named "grpc"$/);
-    const svc = await harness.start(forwardSpec('bad-svc-port', { kind: 'service', name: 'web' }, [81]));
-    await waitForState(svc, 'ready');
-    const c2 = await open(localPort(svc));
-    await new Promise((r) => c2.once('close', r));
+    assert.equal(s.core.status().counters.connectionsTotal, 0);
+    // One good mapping does not make up for a bad one (kportctl add w svc/web 18081:80 18082:81).
+    const svc = await harness.start(forwardSpec('bad-svc-port', { kind: 'service', name: 'web' }, [80, 81]));
+    await waitForState(svc, 'failed');
     assert.equal(svc.core.status().lastError?.message, 'service/web has no port 81 (its ports: 80/http)');
   });
 
@@ -68,14 +66,27 @@ describe('forward errors', () => {
     assert.match(s.core.status().lastError!.message, /^error forwarding port 6543 to pod db-0, uid .*connection refused/);
   });
 
-  test('forbidden (403): a user who may read pods but not port-forward gets a clear failure', async () => {
+  test('forbidden (403): a user who may read pods but not port-forward is failed before any connection', async () => {
     const s = await harness.start(forwardSpec('viewer', { kind: 'statefulset', name: 'db' }, [5432], { context: 'sim-viewer' }), { slowRetryMs: 60_000 });
-    await waitForState(s, 'ready');
-    const conn = await open(localPort(s));
-    await new Promise((r) => conn.once('close', r));
     await waitForState(s, 'failed');
     assert.equal(s.core.status().lastError?.code, 'FORBIDDEN');
-    assert.match(s.core.status().reason, /^forbidden \(403\): pods "db-0" is forbidden: User "sim-viewer" cannot get resource "pods\/portforward"/);
+    assert.match(s.core.status().reason, /^forbidden: the user of context "sim-viewer" may not (create or get|create|get) pods\/portforward in namespace "default" \(SelfSubjectAccessReview/);
+    assert.equal(s.core.status().counters.connectionsTotal, 0);
+  });
+
+  test('a cluster that refuses SelfSubjectAccessReviews: the first stream\'s 403 decides, as before', async () => {
+    cluster.faults.refuseAccessReviews = true;
+    try {
+      const s = await harness.start(forwardSpec('viewer-no-review', { kind: 'statefulset', name: 'db' }, [5432], { context: 'sim-viewer' }), { slowRetryMs: 60_000 });
+      await waitForState(s, 'ready');
+      const conn = await open(localPort(s));
+      await new Promise((r) => conn.once('close', r));
+      await waitForState(s, 'failed');
+      assert.equal(s.core.status().lastError?.code, 'FORBIDDEN');
+      assert.match(s.core.status().reason, /^forbidden \(403\): pods "db-0" is forbidden: User "sim-viewer" cannot (get|create) resource "pods\/portforward"/);
+    } finally {
+      cluster.faults.refuseAccessReviews = false;
+    }
   });
 
   test('unauthorized (401): reported as rejected credentials, not as an outage; a fixed kubeconfig is picked up', async () => {

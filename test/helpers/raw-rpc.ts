@@ -28,23 +28,29 @@ export class RawRpc {
   }
 
   /** Resolves with the first `n` messages once they have arrived; rejects after `timeoutMs`. */
-  take(n: number, timeoutMs = 5_000): Promise<unknown[]> {
+  async take(n: number, timeoutMs = 5_000): Promise<unknown[]> {
+    await this.until(() => this.messages.length >= n, `${n} messages`, timeoutMs);
+    return this.messages.slice(0, n);
+  }
+
+  /** Resolves once `check()` holds, checked now and on every message; rejects naming `what` after `timeoutMs`. */
+  until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const check = () => {
-        if (this.messages.length < n) return;
+      const test = () => {
+        if (!check()) return;
         done();
-        resolve(this.messages.slice(0, n));
+        resolve();
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${n} messages; got ${JSON.stringify(this.messages).slice(0, 2_000)}`));
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${JSON.stringify(this.messages).slice(0, 2_000)}`));
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
-        this.ws.off('message', check);
+        this.ws.off('message', test);
       };
-      this.ws.on('message', check);
-      check();
+      this.ws.on('message', test);
+      test();
     });
   }
 

@@ -43,7 +43,7 @@ describe('simulated API server', () => {
     assert.match(json((await api(cluster, '/version')).body).gitVersion, /^v1\.31/);
     assert.deepEqual(json((await api(cluster, '/api')).body).versions, ['v1']);
     const groups = json((await api(cluster, '/apis')).body).groups.map((g: { name: string }) => g.name);
-    assert.deepEqual(groups, ['apps', 'discovery.k8s.io']);
+    assert.deepEqual(groups, ['apps', 'discovery.k8s.io', 'authorization.k8s.io']);
     const core = json((await api(cluster, '/api/v1')).body).resources.map((r: { name: string }) => r.name);
     for (const r of ['namespaces', 'pods', 'pods/portforward', 'pods/proxy', 'services', 'services/proxy', 'endpoints']) assert.ok(core.includes(r), r);
     const apps = json((await api(cluster, '/apis/apps/v1')).body).resources.map((r: { name: string }) => r.name);
@@ -220,7 +220,7 @@ describe('simulated API server as Kubernetes 1.20', () => {
     const cluster = await SimCluster.start({ legacy: true, world: 'demo' });
     try {
       assert.match(json((await api(cluster, '/version')).body).gitVersion, /^v1\.20/);
-      assert.deepEqual(json((await api(cluster, '/apis')).body).groups.map((g: { name: string }) => g.name), ['apps']);
+      assert.deepEqual(json((await api(cluster, '/apis')).body).groups.map((g: { name: string }) => g.name), ['apps', 'authorization.k8s.io']);
       assert.equal((await api(cluster, '/apis/discovery.k8s.io/v1/endpointslices')).status, 404);
       const readyAddresses = () => (cluster.get('endpoints', 'default', 'web')?.subsets as { addresses?: unknown[] }[] | undefined)?.[0]?.addresses?.length;
       await cluster.waitFor(() => readyAddresses() === 2, 10_000, 'endpoints with both web pods');

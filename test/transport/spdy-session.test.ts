@@ -3,31 +3,13 @@
  * well-formed or not, end in a clear error on the streams they touch, never in a crash.
  */
 import assert from 'node:assert/strict';
-import { Duplex, PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { KportError } from '../../daemon/api/errors.js';
 import { dataHeader, goAway, ping, rstStream, synReply } from '../../daemon/kube/transport/spdy/framer.js';
 import { HeaderEncoder } from '../../daemon/kube/transport/spdy/headers.js';
 import { PortForwardStream } from '../../daemon/kube/transport/spdy/portforward.js';
-import { SpdySession } from '../../daemon/kube/transport/spdy/session.js';
-
-/** A session whose socket is in memory: `peer` writes what the server would send. */
-function scripted(): { session: SpdySession; peer: { send(b: Buffer): void; sent: Buffer[] } } {
-  const fromServer = new PassThrough();
-  const sent: Buffer[] = [];
-  const socket = Duplex.from({ readable: fromServer, writable: new PassThrough().on('data', (c: Buffer) => sent.push(c)) });
-  const session = new SpdySession(socket, 'pod test');
-  return { session, peer: { send: (b) => fromServer.write(b), sent } };
-}
-
-/** Resolves with how a stream ended: 'end', or the error. */
-function outcome(s: PortForwardStream): Promise<string | KportError> {
-  return new Promise((resolve) => {
-    s.on('error', (err) => resolve(err as KportError));
-    s.on('end', () => resolve('end'));
-    s.resume();
-  });
-}
+import { outcome } from '../helpers/pod-stream.js';
+import { scripted } from '../helpers/spdy-peer.js';
 
 describe('SPDY client session', () => {
   const enc = new HeaderEncoder();
@@ -55,6 +37,19 @@ describe('SPDY client session', () => {
       assert.equal(err.message, 'error forwarding port 80 to pod x, uid : connection refused');
       session.destroy(new KportError('SHUTTING_DOWN', 'test over'));
     }
+  });
+
+  test('error-stream JSON with a blank message is shown as it came, not as an empty error', async () => {
+    // Found by test/fuzz/spdy-frames: the error had the message " ".
+    const text = '{"message":" "}';
+    const { session, peer } = scripted();
+    const s = new PortForwardStream(session, 80, 0);
+    const done = outcome(s);
+    peer.send(Buffer.concat([dataHeader(1, Buffer.byteLength(text)), Buffer.from(text), dataHeader(1, 0, true), dataHeader(3, 0, true)]));
+    const err = await done;
+    assert.ok(err instanceof KportError && err.code === 'STREAM_ERROR', String(err));
+    assert.equal(err.message, text);
+    session.destroy(new KportError('SHUTTING_DOWN', 'test over'));
   });
 
   test('RST_STREAM from the server ends that connection with a clear error, not the session', async () => {

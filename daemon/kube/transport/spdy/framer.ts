@@ -235,6 +235,10 @@ export function synReply(streamId: number, block: Buffer, fin = false): Buffer {
   return control(FrameType.SYN_REPLY, fin ? FLAG_FIN : 0, Buffer.concat([words(streamId & ID_MASK), block]));
 }
 
+export function headersFrame(streamId: number, block: Buffer, fin = false): Buffer {
+  return control(FrameType.HEADERS, fin ? FLAG_FIN : 0, Buffer.concat([words(streamId & ID_MASK), block]));
+}
+
 export function rstStream(streamId: number, status: number): Buffer {
   return control(FrameType.RST_STREAM, 0, words(streamId & ID_MASK, status));
 }

@@ -15,12 +15,12 @@ const STREAM_BUFFER_MAX = 1 << 20;
 /** The error stream carries one short message; more than this is cut. */
 const MAX_ERROR_TEXT = 16 * 1024;
 
-/** The kubelet's error text: plain (older) or `{"message": …}` JSON (1.31+). */
+/** The kubelet's error text: plain (older) or `{"message": …}` JSON (1.31+); JSON with a blank message is shown as it came. */
 function errorMessage(text: string): string {
   const trimmed = text.trim();
   try {
     const parsed = JSON.parse(trimmed) as { message?: unknown };
-    if (typeof parsed.message === 'string') return parsed.message;
+    if (typeof parsed.message === 'string' && parsed.message.trim() !== '') return parsed.message;
   } catch {
     // plain text
   }

@@ -9,6 +9,8 @@ import { ChannelProtocolError, ChannelReader, dataChannel, encodeFrame } from '.
 
 /** Above this many bytes queued on the WebSocket, writes wait for it to drain. */
 const HIGH_WATER = 1 << 20;
+/** The close code ws reports for a connection that ended without a close frame. */
+const CUT = 1006;
 /** How long after the local side ended, since the last byte from the pod, the stream is closed. */
 const DRAIN_MS = 2_000;
 
@@ -39,13 +41,21 @@ export class ChannelStream extends Duplex {
       return void this.destroy(new KportError('STREAM_ERROR', `port-forward protocol error: ${(err as ChannelProtocolError).message}`));
     }
     if (!m) return;
-    if (m.kind === 'error') return void this.destroy(new KportError('STREAM_ERROR', m.payload.toString('utf8').trim()));
+    if (m.kind === 'error') {
+      // Blank text says nothing: no error, as on a SPDY error stream.
+      const text = m.payload.toString('utf8').trim();
+      if (text !== '') this.destroy(new KportError('STREAM_ERROR', text));
+      return;
+    }
     if (!this.push(m.payload)) this.ws.pause();
     if (this.drainTimer) this.armDrain();
   };
 
-  private readonly wsOnClose = (): void => {
+  private readonly wsOnClose = (code: number): void => {
     clearTimeout(this.drainTimer);
+    // 1006: the connection went without a close frame (servers always send one when a stream ends):
+    // the bytes may be cut short, and the local client must not take it for a clean end.
+    if (code === CUT) return void this.destroy(new KportError('STREAM_ERROR', 'the port-forward WebSocket was cut (no close frame)'));
     this.push(null);
     // Nothing more can reach the pod: end the writable side too, so the stream closes.
     if (!this.writableEnded) this.end();
