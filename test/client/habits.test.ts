@@ -80,6 +80,20 @@ describe("kportctl as a kubectl user types it", () => {
     await k.ok('rm', 'ghost');
   });
 
+  test("the issue's two: no permission to port-forward, and a port the service does not have: failed, and wait exits 1 at once", async () => {
+    const viewer = await k.ok('add', 'vv', 'svc/web', ':80', '--context', 'sim-viewer', '--ephemeral');
+    assert.match(viewer, /\(failed: .*forbidden/i);
+    const denied = await k.ctl('wait', 'vv', '--timeout', '1h');
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /^kportctl: FORBIDDEN: vv failed: /);
+    const missing = await k.ok('add', 'w81', 'svc/web', ':80', ':81', '--ephemeral');
+    assert.match(missing, /\(failed: /);
+    const noPort = await k.ctl('wait', 'w81', '--timeout', '1h');
+    assert.equal(noPort.code, 1);
+    assert.match(noPort.stderr, /^kportctl: PORT_NOT_FOUND: w81 failed: /);
+    await k.ok('rm', 'vv', 'w81');
+  });
+
   test('a local port in use: add says so; wait exits 1 at once with PORT_IN_USE', async () => {
     const taken = await occupyPort();
     try {
