@@ -26,7 +26,12 @@ export interface Flag {
   /** Placeholder for the value in help (`NS` in `--namespace NS`). */
   arg?: string;
   help: string;
+  /** What shell completion offers for the value: fixed words, or the kubeconfig's contexts. */
+  completes?: readonly string[] | 'context';
 }
+
+/** What shell completion offers for a positional argument: session names, a TARGET (svc/NAME…), fixed words. */
+export type Completes = 'session' | 'target' | readonly string[] | null;
 
 /** A verb's flags by long name. */
 export type Flags = Readonly<Record<string, Flag>>;
@@ -53,6 +58,8 @@ export interface Io {
   stderr: Output;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** The operating system (`service` writes a systemd unit on linux, a launchd agent on darwin). */
+  platform: NodeJS.Platform;
   /** Resolves on the next Ctrl-C (SIGINT); follow-mode verbs stop cleanly on it. */
   interrupted(): Promise<void>;
 }
@@ -60,6 +67,8 @@ export interface Io {
 /** What a verb's `run` gets. */
 export interface Context<F extends Flags> {
   args: string[];
+  /** Every verb (the completion helper completes them). */
+  commands: readonly Command[];
   flags: FlagValues<F>;
   io: Io;
   /** The connection to kportd, opened on first use and closed by the runner; rejects with DaemonNotRunning. */
@@ -69,6 +78,10 @@ export interface Context<F extends Flags> {
 /** A kportctl verb. */
 export interface Command<F extends Flags = Flags> {
   name: string;
+  /** Other names it answers to, kubectl's among them (`ls`, `rm`, `get`). */
+  aliases?: readonly string[];
+  /** Left out of `kportctl --help` (the completion scripts' helper). */
+  hidden?: boolean;
   /** One line for `kportctl --help`. */
   summary: string;
   /** The forms of the usage line after `kportctl VERB` (`NAME [--timeout T]`), one per way of calling it. */
@@ -81,6 +94,10 @@ export interface Command<F extends Flags = Flags> {
   positionals: { min: number; max: number };
   /** The exit codes this verb uses and what each means here. */
   exits: Readonly<Record<number, string>>;
+  /** What shell completion offers for each positional argument (the last for any further ones); none when absent. */
+  completes?: readonly Completes[];
+  /** Gets its arguments as given, unparsed (the completion helper, whose arguments are a command line). */
+  rawArgs?: boolean;
   /** Does the work; returns the exit code (errors thrown map to codes in the runner). */
   run(ctx: Context<F>): Promise<number>;
 }
@@ -90,9 +107,28 @@ export function command<const F extends Flags>(c: Command<F>): Command<F> {
   return c;
 }
 
+/**
+ * A failure of kportctl's own, outside kportd (a service manager that refuses, a platform without one): printed as
+ * `kportctl: CODE: message`, exit 1.
+ */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    readonly code: 'SERVICE_MANAGER' | 'UNSUPPORTED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A mistake in how kportctl was called: the runner prints it with the verb's usage and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** Accepts a session as `NAME` or as `-o name` prints it (`forward/NAME`, `proxy/NAME`, `gateway/NAME`). */
+export function sessionName(arg: string): string {
+  return arg.replace(/^(?:forward|proxy|gateway)\//, '');
 }
 
 /** `--json`, shared by every verb whose output a script would read. */

@@ -86,13 +86,16 @@ function reflow(text: string): string {
 /** The full help of one verb. */
 export function verbHelp(c: Command): string {
   const examples = c.examples.map((e) => `  ${e}\n`).join('');
-  return `${usage(c)}\n${reflow(c.description)}\n\nFlags:\n${flagLines(c)}\nExamples:\n${examples}\nExit codes:\n${exitLines(c.exits)}`;
+  const aliases = c.aliases?.length ? `\nAliases: ${c.aliases.join(', ')}.` : '';
+  return `${usage(c)}\n${reflow(c.description)}${aliases}\n\nFlags:\n${flagLines(c)}\nExamples:\n${examples}\nExit codes:\n${exitLines(c.exits)}`;
 }
 
 /** The help of kportctl itself: every verb, exit codes, environment. */
 export function mainHelp(commands: readonly Command[]): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
-  const verbs = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n`).join('');
+  const shown = commands.filter((c) => !c.hidden);
+  const width = Math.max(...shown.map((c) => c.name.length));
+  const verbs = shown.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n`).join('');
+  const aliases = shown.filter((c) => c.aliases?.length).map((c) => `${c.aliases!.join(', ')} (${c.name})`).join('; ');
   const exits = { ...STANDARD_EXITS, [EXIT.TIMEOUT]: 'timed out (wait, stop)' };
   return `kportctl: control kportd, which keeps kubectl port-forwards and proxies alive
 
@@ -100,9 +103,11 @@ usage: kportctl VERB [ARGUMENTS] [FLAGS]
 
 Verbs:
 ${verbs}
+${wrap(`Aliases: ${aliases}.`, WIDTH).join('\n')}
+
 Run "kportctl VERB --help" (or "kportctl help VERB") for a verb's arguments,
-flags and examples.
-Most verbs take --json for scripts.
+flags and examples. kportctl --version prints the version.
+Most verbs take --json (list: -o json|yaml|name|wide) for scripts.
 
 Exit codes:
 ${exitLines(exits)}

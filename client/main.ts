@@ -32,6 +32,7 @@ const io: Io = {
   stderr: output(process.stderr),
   env: process.env,
   cwd: process.cwd(),
+  platform: process.platform,
   interrupted: () => new Promise((resolve) => void process.once('SIGINT', () => resolve())),
 };
 process.exitCode = await runCli(process.argv.slice(2), COMMANDS, io);

@@ -14,18 +14,20 @@ const CLOSE_GRACE_MS = 1_000;
 /** A socket that accepts but never upgrades (a hung daemon, or not kportd at all) fails after this. */
 const HANDSHAKE_TIMEOUT_MS = 5_000;
 
-/** No kportd on the socket (missing, refusing, or it closed the connection). */
+/** No kportd to talk to on the socket (missing, refusing, out of reach, or it closed the connection). */
 export class DaemonNotRunning extends Error {
   override readonly name = 'DaemonNotRunning';
   constructor(
     readonly socket: string,
-    readonly why: 'missing' | 'refused' | 'closed',
+    readonly why: 'missing' | 'refused' | 'closed' | 'unreachable',
     detail = '',
   ) {
     super(
       why === 'closed'
         ? `kportd closed the connection (${detail || 'it stopped'})`
-        : `kportd is not running (${why === 'missing' ? 'no socket' : 'nothing answers'} at ${socket}); start it with: kportctl start`,
+        : why === 'unreachable'
+          ? `cannot talk to kportd on ${socket}: ${detail}`
+          : `kportd is not running (${why === 'missing' ? 'no socket' : 'nothing answers'} at ${socket}); start it with: kportctl start`,
     );
   }
 }
@@ -56,7 +58,7 @@ export function connect(socket: string): Promise<RpcClient> {
       else if (err.code === 'ECONNREFUSED') reject(new DaemonNotRunning(socket, 'refused'));
       // A daemon that is shutting down may accept and then drop the connection.
       else if (err.code === 'ECONNRESET' || err.code === 'EPIPE') reject(new DaemonNotRunning(socket, 'closed', err.code));
-      else reject(new Error(`cannot talk to kportd on ${socket}: ${err.message}`));
+      else reject(new DaemonNotRunning(socket, 'unreachable', err.message));
     }
     ws.once('open', onOpen);
     ws.once('error', onError);

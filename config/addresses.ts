@@ -8,17 +8,29 @@ import { fail, pass, quote, type Checked } from './issues.js';
 /** The address used when none is written. */
 export const LOOPBACK = '127.0.0.1';
 
-/** Parses an IP literal, or `localhost`, into the canonical text used for comparisons and binding. */
-export function parseAddress(text: string): Checked<string> {
-  if (text === 'localhost') return pass(LOOPBACK);
+/** Both loopbacks, as kubectl's `--address localhost` binds them. */
+export const LOCALHOST: readonly string[] = [LOOPBACK, '::1'];
+
+/**
+ * Parses an IP literal into the canonical text used for comparisons and binding; `localhost` is both loopbacks,
+ * 127.0.0.1 and ::1, as kubectl port-forward's `--address localhost`.
+ */
+export function parseAddress(text: string): Checked<string[]> {
+  if (text === 'localhost') return pass([...LOCALHOST]);
   const family = isIP(text);
-  if (family === 4) return pass(text);
+  if (family === 4) return pass([text]);
   // The URL parser prints IPv6 in its canonical compressed form, so "0:0:0:0:0:0:0:1" and "::1" compare equal;
   // it refuses zone ids (fe80::1%eth0), which are kept as written.
-  if (family === 6 && text.includes('%')) return pass(text.toLowerCase());
-  if (family === 6) return pass(new URL(`http://[${text}]/`).hostname.slice(1, -1));
+  if (family === 6 && text.includes('%')) return pass([text.toLowerCase()]);
+  if (family === 6) return pass([new URL(`http://[${text}]/`).hostname.slice(1, -1)]);
   const hint = /^\[.*\]$/.test(text) ? ': write IPv6 addresses without brackets' : ' (or localhost)';
   return fail(`${quote(text)} is not an IP address${hint}`);
+}
+
+/** One address where only one is taken (the metrics server): an IP literal, or localhost as 127.0.0.1. */
+export function parseOneAddress(text: string): Checked<string> {
+  const parsed = parseAddress(text);
+  return parsed.ok ? pass(parsed.value[0]!) : parsed;
 }
 
 /** True for 127.0.0.0/8 and ::1: reachable from this machine only. */

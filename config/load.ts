@@ -6,9 +6,9 @@ import { dirname, resolve } from 'node:path';
 import { clashingBinds, duplicateNames, type Claim, type NameClaim } from './conflicts.js';
 import { error, formatPath, quote, warning, type PathSegment, type Problem } from './issues.js';
 import { readKubeconfig, type KubeconfigView } from './kubeconfig.js';
-import { expandPath, kubeconfigFromEnv } from './paths.js';
+import { kubeconfigFromEnv } from './paths.js';
 import { readText } from './read.js';
-import { checkDefaults, defaultsFrom, resolveForward, resolveGateway, resolveMetrics, resolveProxy, type Resolved, type ResolveBase } from './resolve.js';
+import { checkDefaults, defaultsFrom, entryKubeconfig, resolveForward, resolveGateway, resolveMetrics, resolveProxy, type Resolved, type ResolveBase } from './resolve.js';
 import {
   fileSchema,
   forwardSchema,
@@ -164,23 +164,24 @@ async function kubeconfigOf(
   baseDir: string,
   env: ConfigEnv,
 ): Promise<{ files: string[]; view: KubeconfigView | null; problems: Problem[] }> {
-  if (written === undefined) {
+  const own = entryKubeconfig(written, [], { env, baseDir });
+  if (own.value === null) {
     const files = kubeconfigFromEnv(env);
     return { files, ...(await readKubeconfigAt(files, null)) };
   }
-  const list =
-    typeof written === 'string'
-      ? [{ text: written, at: ['kubeconfig'] }]
-      : written.map((text, i) => ({ text, at: ['kubeconfig', i] }));
-  const files: string[] = [];
-  const problems: Problem[] = [];
-  for (const { text, at } of list) {
-    const expanded = expandPath(text, env, baseDir);
-    if (expanded.ok) files.push(expanded.value);
-    else problems.push(error(at, expanded.message));
-  }
-  if (problems.length > 0) return { files, view: null, problems };
+  const files = own.value;
+  if (own.problems.length > 0) return { files, view: null, problems: own.problems };
   return { files, ...(await readKubeconfigAt(files, ['kubeconfig'])) };
+}
+
+/** What an entry resolves against: the file's base, or its own kubeconfig's view when it names one. */
+async function entryBase(written: string | string[] | undefined, at: PathSegment[], base: ResolveBase): Promise<{ base: ResolveBase; problems: Problem[] }> {
+  const own = entryKubeconfig(written, at, base);
+  if (own.value === null) return { base, problems: [] };
+  // Unexpandable paths are reported by the entry's own resolution; its contexts cannot be checked then.
+  if (own.problems.length > 0) return { base: { ...base, kube: null }, problems: [] };
+  const kube = await readKubeconfigAt(own.value, [...at, 'kubeconfig']);
+  return { base: { ...base, kube: kube.view }, problems: kube.problems };
 }
 
 /** The file resolved, every problem found, and the claims of its sessions (for what comes from elsewhere). */
@@ -203,19 +204,23 @@ async function resolveFile(
 
   const base: ResolveBase = { defaults, kube: kube.view, baseDir, env };
   const claims: Claim[] = [];
-  const resolveAll = <R, S extends SessionSpec>(
+  const resolveAll = async <R extends { kubeconfig?: string | string[] | undefined }, S extends SessionSpec>(
     entries: Array<{ raw: R; at: PathSegment[] }>,
     fn: (raw: R, at: PathSegment[], base: ResolveBase) => Resolved<S>,
-  ): S[] =>
-    entries.map(({ raw: entry, at }) => {
-      const r = fn(entry, at, base);
-      problems.push(...r.problems);
+  ): Promise<S[]> => {
+    const specs: S[] = [];
+    for (const { raw: entry, at } of entries) {
+      const own = await entryBase(entry.kubeconfig, at, base);
+      const r = fn(entry, at, own.base);
+      problems.push(...own.problems, ...r.problems);
       claims.push({ spec: r.value, at, label: formatPath(at) });
-      return r.value;
-    });
-  const forwards = resolveAll(sections.forwards, resolveForward);
-  const proxies = resolveAll(sections.proxies, resolveProxy);
-  const gateways = resolveAll(sections.gateways, resolveGateway);
+      specs.push(r.value);
+    }
+    return specs;
+  };
+  const forwards = await resolveAll(sections.forwards, resolveForward);
+  const proxies = await resolveAll(sections.proxies, resolveProxy);
+  const gateways = await resolveAll(sections.gateways, resolveGateway);
   problems.push(...clashingBinds(claims));
   const metrics = resolveMetrics(sections.metrics);
   problems.push(...metrics.problems);
@@ -276,10 +281,21 @@ export async function resolveEntry(
 
   const { state, existing } = base;
   const defaults = state?.defaults ?? defaultsFrom(undefined);
-  const kube = await readKubeconfigAt(state?.kubeconfig ?? kubeconfigFromEnv(env), null);
-  const problems: Problem[] = [...kube.problems, ...checkDefaults(defaults, kube.view)];
   const baseDir = state?.file ? dirname(state.file) : env.cwd;
-  const resolved = checked.value({ defaults, kube: kube.view, baseDir, env });
+  const { kubeconfig, resolve: resolveChecked } = checked.value;
+  let problems: Problem[];
+  let against: ResolveBase;
+  if (kubeconfig === undefined) {
+    const kube = await readKubeconfigAt(state?.kubeconfig ?? kubeconfigFromEnv(env), null);
+    problems = [...kube.problems, ...checkDefaults(defaults, kube.view)];
+    against = { defaults, kube: kube.view, baseDir, env };
+  } else {
+    // Its own kubeconfig, not the file's: defaults.context (a context of the file's kubeconfig) does not apply.
+    const own = await entryBase(kubeconfig, [], { defaults, kube: null, baseDir, env });
+    problems = own.problems;
+    against = own.base;
+  }
+  const resolved = resolveChecked(against);
   problems.push(...resolved.problems);
   const spec = resolved.value;
   const others = runtimeClaims(existing, '');
@@ -305,20 +321,26 @@ export function restoreSpec(stored: unknown, env: ConfigEnv): EntryResult {
   if (!SESSION_KINDS.includes(kind as SessionKind)) return done([error(['kind'], 'expected "forward", "proxy" or "gateway"')], null);
   const checked = checkEntry(kind as SessionKind, entryOf(stored));
   if (!checked.ok) return done(checked.problems, null);
-  const resolved = checked.value({ defaults: defaultsFrom(undefined), kube: null, baseDir: env.cwd, env });
+  const resolved = checked.value.resolve({ defaults: defaultsFrom(undefined), kube: null, baseDir: env.cwd, env });
   return done(resolved.problems, resolved.value);
 }
 
+/** What checking an entry gives: its own kubeconfig key as written, and how to resolve it against a base. */
+interface CheckedEntry {
+  kubeconfig: string | string[] | undefined;
+  resolve: (b: ResolveBase) => Resolved<SessionSpec>;
+}
+
 /** Validates an entry of `kind`; what passes comes back ready to resolve against a base. */
-function checkEntry(kind: SessionKind, entry: unknown): Validated<(b: ResolveBase) => Resolved<SessionSpec>> {
+function checkEntry(kind: SessionKind, entry: unknown): Validated<CheckedEntry> {
   if (kind === 'forward') {
     const v = validate(forwardSchema, entry);
-    return v.ok ? { ok: true, value: (b) => resolveForward(v.value, [], b) } : v;
+    return v.ok ? { ok: true, value: { kubeconfig: v.value.kubeconfig, resolve: (b) => resolveForward(v.value, [], b) } } : v;
   }
   if (kind === 'gateway') {
     const v = validate(gatewaySchema, entry);
-    return v.ok ? { ok: true, value: (b) => resolveGateway(v.value, [], b) } : v;
+    return v.ok ? { ok: true, value: { kubeconfig: v.value.kubeconfig, resolve: (b) => resolveGateway(v.value, [], b) } } : v;
   }
   const v = validate(proxySchema, entry);
-  return v.ok ? { ok: true, value: (b) => resolveProxy(v.value, [], b) } : v;
+  return v.ok ? { ok: true, value: { kubeconfig: v.value.kubeconfig, resolve: (b) => resolveProxy(v.value, [], b) } } : v;
 }

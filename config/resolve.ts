@@ -64,11 +64,16 @@ export function checkDefaults(defaults: ConfigDefaults, kube: KubeconfigView | n
 
 type ContextUse = { context: string | null; namespace: string | null };
 
-/** The context an entry uses and the namespace that context brings, with problems reported at the entry. */
-function resolveContext(written: string | undefined, at: PathSegment[], base: ResolveBase): Resolved<ContextUse> {
+/**
+ * The context an entry uses and the namespace that context brings, with problems reported at the entry. An entry with
+ * its own kubeconfig (`ownKubeconfig`) defaults to that kubeconfig's current-context, as kubectl would, not to
+ * defaults.context (a context of the file's kubeconfig).
+ */
+function resolveContext(written: string | undefined, at: PathSegment[], base: ResolveBase, ownKubeconfig: boolean): Resolved<ContextUse> {
   const here = [...at, 'context'];
   const { kube } = base;
-  const name = written ?? base.defaults.context ?? kube?.currentContext ?? null;
+  const inherited = ownKubeconfig ? null : base.defaults.context;
+  const name = written ?? inherited ?? kube?.currentContext ?? null;
   const unchecked = { value: { context: name, namespace: null }, problems: [] };
   if (kube === null) return unchecked;
   if (name === null) {
@@ -78,7 +83,7 @@ function resolveContext(written: string | undefined, at: PathSegment[], base: Re
   const found = lookUpContext(kube, name);
   if (found.ok) return { value: { context: name, namespace: found.value }, problems: [] };
   // A bad defaults.context was reported once, at defaults.
-  if (written === undefined && base.defaults.context !== null) return unchecked;
+  if (written === undefined && inherited !== null) return unchecked;
   const message = written === undefined ? `the kubeconfig's current-context: ${found.message}` : found.message;
   return { ...unchecked, problems: [error(here, message)] };
 }
@@ -131,6 +136,27 @@ function resolveSocket(written: string | undefined, path: PathSegment[], base: R
   return { value: socket.value, problems: [error(path, message)] };
 }
 
+/**
+ * An entry's own `kubeconfig:` expanded into absolute paths; null when it names none (the file's kubeconfig applies).
+ * Its contexts are checked when `base.kube` is its view: callers read it first (see load.ts).
+ */
+export function entryKubeconfig(
+  written: string | string[] | undefined,
+  at: PathSegment[],
+  base: Pick<ResolveBase, 'env' | 'baseDir'>,
+): Resolved<string[] | null> {
+  if (written === undefined) return { value: null, problems: [] };
+  const list = typeof written === 'string' ? [{ text: written, at: [...at, 'kubeconfig'] }] : written.map((text, i) => ({ text, at: [...at, 'kubeconfig', i] }));
+  const files: string[] = [];
+  const problems: Problem[] = [];
+  for (const item of list) {
+    const expanded = expandPath(item.text, base.env, base.baseDir);
+    if (expanded.ok) files.push(expanded.value);
+    else problems.push(error(item.at, expanded.message));
+  }
+  return { value: [...new Set(files)], problems };
+}
+
 /** An entry's namespace: its own, else defaults.namespace, else its context's, else "default". */
 function namespaceOf(written: string | undefined, ctx: ContextUse, base: ResolveBase): string {
   return written ?? base.defaults.namespace ?? ctx.namespace ?? DEFAULTS.namespace;
@@ -138,12 +164,14 @@ function namespaceOf(written: string | undefined, ctx: ContextUse, base: Resolve
 
 /** Resolves one forward at `at` (its path in the file, or [] for an entry on its own). */
 export function resolveForward(raw: RawForward, at: PathSegment[], base: ResolveBase): Resolved<ForwardSpec> {
-  const ctx = resolveContext(raw.context, at, base);
+  const ctx = resolveContext(raw.context, at, base, raw.kubeconfig !== undefined);
+  const kubeconfig = entryKubeconfig(raw.kubeconfig, at, base);
   const bind = resolveAddresses(raw.address, at, { kind: 'forward', name: raw.name }, base);
   const value: ForwardSpec = {
     kind: 'forward',
     name: raw.name,
     context: ctx.value.context,
+    kubeconfig: kubeconfig.value,
     namespace: namespaceOf(raw.namespace, ctx.value, base),
     // The schema lets exactly one of the two through.
     target: raw.target ?? { kind: 'selector', labels: { ...raw.selector } },
@@ -155,14 +183,15 @@ export function resolveForward(raw: RawForward, at: PathSegment[], base: Resolve
     transport: raw.transport ?? base.defaults.transport,
     enabled: raw.enabled ?? DEFAULTS.enabled,
   };
-  return { value, problems: [...ctx.problems, ...bind.problems] };
+  return { value, problems: [...ctx.problems, ...kubeconfig.problems, ...bind.problems] };
 }
 
 const FILTER_OFF = 'the request filter is off: any local process or web page can reach the API server with your credentials';
 
 /** Resolves one proxy at `at`. */
 export function resolveProxy(raw: RawProxy, at: PathSegment[], base: ResolveBase): Resolved<ProxySpec> {
-  const ctx = resolveContext(raw.context, at, base);
+  const ctx = resolveContext(raw.context, at, base, raw.kubeconfig !== undefined);
+  const kubeconfig = entryKubeconfig(raw.kubeconfig, at, base);
   const socket = resolveSocket(raw.unixSocket, [...at, 'unixSocket'], base);
   const www = resolvePath(raw.www, [...at, 'www'], base);
   const onSocket = raw.unixSocket !== undefined;
@@ -174,6 +203,7 @@ export function resolveProxy(raw: RawProxy, at: PathSegment[], base: ResolveBase
     kind: 'proxy',
     name: raw.name,
     context: ctx.value.context,
+    kubeconfig: kubeconfig.value,
     port: onSocket ? 0 : (raw.port ?? DEFAULTS.proxy.port),
     addresses: bind.value.addresses,
     exposed: bind.value.exposed,
@@ -189,12 +219,13 @@ export function resolveProxy(raw: RawProxy, at: PathSegment[], base: ResolveBase
     enabled: raw.enabled ?? DEFAULTS.enabled,
   };
   const filterOff = disableFilter ? [warning([...at, 'disableFilter'], FILTER_OFF)] : [];
-  return { value, problems: [...ctx.problems, ...socket.problems, ...bind.problems, ...filterOff, ...www.problems] };
+  return { value, problems: [...ctx.problems, ...kubeconfig.problems, ...socket.problems, ...bind.problems, ...filterOff, ...www.problems] };
 }
 
 /** Resolves one gateway at `at`. Its namespace must be one it may reach: bare names resolve there. */
 export function resolveGateway(raw: RawGateway, at: PathSegment[], base: ResolveBase): Resolved<GatewaySpec> {
-  const ctx = resolveContext(raw.context, at, base);
+  const ctx = resolveContext(raw.context, at, base, raw.kubeconfig !== undefined);
+  const kubeconfig = entryKubeconfig(raw.kubeconfig, at, base);
   const bind = resolveAddresses(raw.address, at, { kind: 'gateway', name: raw.name }, base);
   const namespace = namespaceOf(raw.namespace, ctx.value, base);
   const namespaces = raw.namespaces ?? null;
@@ -202,6 +233,7 @@ export function resolveGateway(raw: RawGateway, at: PathSegment[], base: Resolve
     kind: 'gateway',
     name: raw.name,
     context: ctx.value.context,
+    kubeconfig: kubeconfig.value,
     namespace,
     port: raw.port ?? DEFAULTS.gateway.port,
     addresses: bind.value.addresses,
@@ -217,5 +249,5 @@ export function resolveGateway(raw: RawGateway, at: PathSegment[], base: Resolve
     namespaces !== null && !namespaces.includes(namespace)
       ? [error([...at, 'namespaces'], `the gateway's namespace ${quote(namespace)} is not in this list: bare names (\`web\`) resolve there and would always be refused`)]
       : [];
-  return { value, problems: [...ctx.problems, ...bind.problems, ...outside] };
+  return { value, problems: [...ctx.problems, ...kubeconfig.problems, ...bind.problems, ...outside] };
 }

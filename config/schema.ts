@@ -4,7 +4,7 @@
  * already typed; defaults that depend on other keys (context, namespace, address) are merged later, in resolve.ts.
  */
 import { z } from 'zod';
-import { overlaps, parseAddress } from './addresses.js';
+import { overlaps, parseAddress, parseOneAddress } from './addresses.js';
 import { DEFAULTS } from './defaults.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { fail, pass, quote, type Checked } from './issues.js';
@@ -88,18 +88,25 @@ const address = parsed(z.string(), parseAddress);
 const addresses = (description: string) =>
   oneOrMore(address)
     .transform((written, ctx) => {
-      const list = typeof written === 'string' ? [written] : written;
-      list.forEach((a, i) => {
-        const earlier = list.findIndex((b, j) => j < i && overlaps(a, b));
-        if (earlier === -1) return;
-        const b = list[earlier]!;
-        const how = a === b ? 'is already in this list' : `overlaps ${b}`;
-        ctx.issues.push({ code: 'custom', path: [i], message: `${a} ${how} (address[${earlier}])`, input: a });
+      // One address parses to a list (localhost is two); a list of them to a list of lists.
+      const single = !Array.isArray(written[0]);
+      const groups = single ? [written as string[]] : (written as string[][]);
+      const list: string[] = [];
+      groups.forEach((group, i) => {
+        for (const a of group) {
+          const earlier = list.findIndex((b) => overlaps(a, b));
+          list.push(a);
+          if (earlier === -1) continue;
+          const b = list[earlier]!;
+          const how = a === b ? 'is already in this list' : `overlaps ${b}`;
+          const from = groups.findIndex((g) => g.includes(b));
+          ctx.issues.push({ code: 'custom', path: single ? [] : [i], message: `${a} ${how} (address[${from}])`, input: a });
+        }
       });
       return list;
     })
     .meta({
-      description: `${description} IPv4 or IPv6 literals, or localhost; a non-loopback address exposes the session to the network.`,
+      description: `${description} IPv4 or IPv6 literals, or localhost (127.0.0.1 and ::1); a non-loopback address exposes the session to the network.`,
     });
 
 const duration = (description: string, fallback = `${DEFAULTS.connectTimeoutMs / 1000}s`) =>
@@ -162,7 +169,7 @@ const localPort = (description: string, fallback?: number) =>
   });
 
 const enabled = z.boolean().meta({
-  description: 'false declares the session without starting it (kportctl can start it).',
+  description: 'false declares the session without starting it (kportctl enable NAME starts it; kportctl disable NAME stops one).',
   default: DEFAULTS.enabled,
 });
 
@@ -171,9 +178,15 @@ const whenObject = { when: (p: { value: unknown }) => isMapping(p.value) };
 
 const isSet = (v: unknown) => v !== undefined && v !== null;
 
+/** Kubeconfig file(s): a path or a list, ~ and $VAR expanded, relative to kport.yaml. */
+const kubeconfigFiles = (description: string) =>
+  oneOrMore(path('A kubeconfig file; ~ and $VAR are expanded; relative to this file.')).meta({ description });
+
 const inherited = {
   context: "A context of the kubeconfig. Default: defaults.context, else the kubeconfig's current-context.",
   address: 'Local bind address(es). Default: defaults.address, else 127.0.0.1.',
+  kubeconfig:
+    "This session's own kubeconfig file(s), instead of the file's kubeconfig (kportctl add records its --kubeconfig or $KUBECONFIG here).",
 };
 
 /** One `forwards[]` entry as written. */
@@ -184,6 +197,7 @@ export const forwardSchema = z
     selector: selector.optional(),
     ports: z.array(portSpec).min(1).meta({ description: 'Port specs; at least one.' }),
     context: context(inherited.context).optional(),
+    kubeconfig: kubeconfigFiles(inherited.kubeconfig).optional(),
     namespace: namespace(
       "Namespace of the target. Default: defaults.namespace, else the context's namespace, else \"default\".",
     ).optional(),
@@ -213,6 +227,7 @@ export const proxySchema = z
   .strictObject({
     name: sessionName,
     context: context(inherited.context).optional(),
+    kubeconfig: kubeconfigFiles(inherited.kubeconfig).optional(),
     port: localPort('Local port; 0 takes any free port.', DEFAULTS.proxy.port).optional(),
     address: addresses(inherited.address).optional(),
     unixSocket: path('Listen on this Unix socket instead of a TCP port (~ and ${VAR} are expanded).').optional(),
@@ -260,6 +275,7 @@ export const gatewaySchema = z
     port: localPort('Local port speaking SOCKS5 and HTTP proxy; 0 takes any free port.', DEFAULTS.gateway.port).optional(),
     address: addresses(inherited.address).optional(),
     context: context(inherited.context).optional(),
+    kubeconfig: kubeconfigFiles(inherited.kubeconfig).optional(),
     namespace: namespace(
       'Namespace of bare names (`web`). Default: defaults.namespace, else the context\'s namespace, else "default".',
     ).optional(),
@@ -300,7 +316,7 @@ export const defaultsSchema = z
  */
 export const metricsSchema = z
   .strictObject({
-    address: parsed(z.string().meta({ default: DEFAULTS.metrics.address }), parseAddress)
+    address: parsed(z.string().meta({ default: DEFAULTS.metrics.address }), parseOneAddress)
       .meta({
         description:
           'Bind address of the metrics server: an IPv4 or IPv6 literal, or localhost. A non-loopback address exposes the metrics to the network.',
@@ -316,9 +332,7 @@ export const metricsSchema = z
 /** A whole kport.yaml as written. Empty sections (`forwards:` with nothing under it) are allowed. */
 export const fileSchema = z
   .strictObject({
-    kubeconfig: oneOrMore(path('A kubeconfig file; ~ and $VAR are expanded; relative to this file.'))
-      .optional()
-      .meta({ description: 'Kubeconfig file(s), merged as kubectl merges them. Default: $KUBECONFIG, else ~/.kube/config.' }),
+    kubeconfig: kubeconfigFiles('Kubeconfig file(s), merged as kubectl merges them. Default: $KUBECONFIG, else ~/.kube/config.').optional(),
     defaults: defaultsSchema.nullish(),
     forwards: z.array(forwardSchema).nullish(),
     proxies: z.array(proxySchema).nullish(),

@@ -75,12 +75,27 @@ export function parseYaml(text: string, limits: TextLimits): ParsedYaml {
   const composer = new Composer({ prettyErrors: false, merge: true });
   const docs = composer.compose(tokens, true, text.length);
   const doc = docs.next().value as Document.Parsed;
-  const problems: Problem[] = doc.errors.map((e) => ({
+  // Duplicate keys are independent of one another; any other syntax error sets off a cascade of errors further
+  // down that are only its echoes (a missing "]" makes every later line look wrong): only the first is reported.
+  const duplicates = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
+  const syntax = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');
+  const problems: Problem[] = duplicates.map((e) => ({
     severity: 'error',
     path: [],
-    message: e.code === 'DUPLICATE_KEY' ? `duplicate key ${quote(keyAt(text, e.pos[0]))}` : e.message,
+    message: `duplicate key ${quote(keyAt(text, e.pos[0]))}`,
     pos: lines.linePos(e.pos[0]),
   }));
+  if (syntax) {
+    // yaml notices an unclosed bracket or quote only where the text stops making sense: point at its opening.
+    const opened = lastUnclosed(tokens, syntax.pos[0]);
+    problems.push({
+      severity: 'error',
+      path: [],
+      message: opened ? opened.message : syntax.message,
+      pos: lines.linePos(opened ? opened.offset : syntax.pos[0]),
+    });
+    problems.sort((a, b) => (a.pos!.line - b.pos!.line) || (a.pos!.col - b.pos!.col));
+  }
   const warnings: Problem[] = doc.warnings.map((e) => ({
     severity: 'warning',
     path: [],
@@ -178,6 +193,41 @@ function firstUnresolvable(doc: Document.Parsed): { offset: number; message: str
 /** The key written at `offset` (yaml's duplicate-key error points there but does not name it). */
 function keyAt(text: string, offset: number): string {
   return /^(.*?)\s*:(?:[ \t\r\n]|$)/.exec(text.slice(offset, offset + 1024))?.[1] ?? text.slice(offset, offset + 1);
+}
+
+const CLOSERS: Readonly<Record<string, { end: string; what: string }>> = {
+  '[': { end: 'flow-seq-end', what: 'the list opened here with "[" is not closed: it needs a "]" (and lines inside it indented past its key)' },
+  '{': { end: 'flow-map-end', what: 'the mapping opened here with "{" is not closed: it needs a "}" (and lines inside it indented past its key)' },
+};
+
+/** The last flow collection or quoted scalar opened before `offset` and never closed, walking the CST without recursion. */
+function lastUnclosed(tokens: readonly CST.Token[], offset: number): { offset: number; message: string } | null {
+  let found: { offset: number; message: string } | null = null;
+  const consider = (at: number, message: string) => {
+    if (at <= offset && (found === null || at > found.offset)) found = { offset: at, message };
+  };
+  const stack: Array<CST.Token | null | undefined> = [...tokens];
+  while (stack.length > 0) {
+    const token = stack.pop();
+    if (!token) continue;
+    if (token.type === 'document') stack.push(token.value);
+    else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (token.type === 'flow-collection') {
+        const closer = CLOSERS[token.start.source];
+        if (closer && !token.end.some((t) => t.type === closer.end)) consider(token.offset, closer.what);
+      }
+      for (const item of token.items) {
+        if ('key' in item) stack.push(item.key);
+        stack.push(item.value);
+      }
+    } else if (token.type === 'double-quoted-scalar' || token.type === 'single-quoted-scalar') {
+      const q = token.source[0]!;
+      // A closing quote that is not itself escaped ('' inside single quotes and \" inside double ones are).
+      const closed = token.source.length > 1 && token.source.endsWith(q) && (q === "'" || !/(^|[^\\])(\\\\)*\\"$/.test(token.source));
+      if (!closed) consider(token.offset, `the text quoted here with ${q} is not closed: it needs a closing ${q}`);
+    }
+  }
+  return found;
 }
 
 /** Offset of the first collection nested deeper than MAX_DEPTH, walking the CST without recursion. */

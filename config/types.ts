@@ -44,6 +44,8 @@ export interface ForwardSpec {
   name: string;
   /** null only when the kubeconfig could not be read: then it means the current-context. */
   context: string | null;
+  /** This forward's own kubeconfig files (absolute, merged in order), or null: the file's (DesiredState.kubeconfig). */
+  kubeconfig: string[] | null;
   namespace: string;
   target: Target;
   ports: PortMapping[];
@@ -62,6 +64,8 @@ export interface ProxySpec {
   kind: 'proxy';
   name: string;
   context: string | null;
+  /** This proxy's own kubeconfig files, or null: the file's. */
+  kubeconfig: string[] | null;
   /** Local port; 0 means any free port; 0 too when unixSocket is set. */
   port: number;
   /** Local bind addresses; empty when unixSocket is set. */
@@ -89,6 +93,8 @@ export interface GatewaySpec {
   kind: 'gateway';
   name: string;
   context: string | null;
+  /** This gateway's own kubeconfig files, or null: the file's. */
+  kubeconfig: string[] | null;
   /** Namespace of bare names (`web`). */
   namespace: string;
   /** Local port; 0 means any free port. */

@@ -8,10 +8,11 @@ import type { Logger } from 'pino';
 import type { ConfigEnv, DesiredState, SessionSpec } from '../config/types.js';
 import { KportError } from './api/errors.js';
 import type { DaemonPaths } from './api/paths.js';
-import type { SessionSource } from './api/session.js';
+import { VERSION } from './api/version.js';
 import { watchConfigFile } from './config-watch.js';
 import { ForwardSession } from './forward/session.js';
 import { GatewaySession } from './gateway/session.js';
+import { cachedNames } from './kube/cached-names.js';
 import { NamespaceCaches } from './kube/caches.js';
 import { KubeClients } from './kube/clients.js';
 import { probeSocket } from './liveness.js';
@@ -24,8 +25,7 @@ import { RpcServer } from './rpc/server.js';
 import { DisabledSession } from './session/disabled.js';
 import type { Session } from './session/session.js';
 import { SessionStore } from './state.js';
-import { Supervisor, type SessionFactory } from './supervisor.js';
-import { VERSION } from './version.js';
+import { Supervisor, type SessionFactory, type SessionPlan } from './supervisor.js';
 
 /** How to run. */
 export interface DaemonOptions {
@@ -72,10 +72,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const clients = new KubeClients();
   const caches = new NamespaceCaches(log);
   const metrics = new MetricsEndpoint({ sessions: { list: () => supervisor.list() }, log, version: VERSION });
-  const buildSession = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[], conflict: KportError | null): Session => {
+  const buildSession = (spec: SessionSpec, { source, kubeconfig, conflict, override, keptPorts }: SessionPlan): Session => {
     const sessionLog = log.child({ session: spec.name });
-    if (!spec.enabled || conflict) return new DisabledSession(spec, source, sessionLog, conflict);
-    const deps = { kubeconfig, clients, log: sessionLog, source };
+    if (!spec.enabled || conflict) return new DisabledSession(spec, source, sessionLog, conflict, override === false);
+    // A session added with its own kubeconfig (kportctl add under another $KUBECONFIG) keeps it; the rest share the file's.
+    const deps = { kubeconfig: spec.kubeconfig ?? kubeconfig, clients, log: sessionLog, source, ...(keptPorts ? { keptPorts } : {}) };
     if (spec.kind === 'forward') return new ForwardSession(spec, { ...deps, caches });
     if (spec.kind === 'gateway') return new GatewaySession(spec, { ...deps, caches });
     return new ProxySession(spec, deps);
@@ -99,6 +100,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       info: { version: VERSION, pid: process.pid, startedAt, socket: paths.socket, stateDir: paths.stateDir, logFile: paths.log },
       metrics: () => metrics.status(),
       shutdown: () => setImmediate(() => void shutdown('kportctl stop')),
+      cachedNames: (query) => cachedNames(caches.held(), query),
       readLog: (lines, signal) => logTail.read(lines, signal),
     }),
     { sessions: supervisor, logs: logs.tap },

@@ -10,8 +10,8 @@ import { configEnvFromProcess, defaultConfigPath } from '../config/paths.js';
 import { KportError } from './api/errors.js';
 import { announceReady, launchDaemon, LaunchFailed } from './api/launch.js';
 import { daemonPaths, type DaemonPaths } from './api/paths.js';
+import { VERSION } from './api/version.js';
 import { probeSocket } from './liveness.js';
-import { VERSION } from './version.js';
 
 const USAGE = `usage: kportd [--config FILE] [--foreground] [--log-level LEVEL]
        kportd check [FILE]

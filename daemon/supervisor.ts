@@ -1,8 +1,9 @@
 /**
  * The supervisor owns the map of running sessions and reconciles it with the desired state:
- * kport.yaml (last good load) plus the sessions added at runtime. A reload touches only what
- * changed — an unchanged forward keeps its listener and its open connections. Mutations are
- * serialised, so a file-watch reload and an RPC add never interleave.
+ * kport.yaml (last good load) plus the sessions added at runtime, with kportctl enable/disable's
+ * overrides of `enabled` on top. A reload touches only what changed — an unchanged forward keeps its
+ * listener and its open connections. Mutations are serialised, so a file-watch reload and an RPC add
+ * never interleave. It also keeps the local ports runtime sessions were given, for their next start.
  */
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -17,13 +18,23 @@ import type { ConfigStatus, ReloadResult } from './api/rpc.js';
 import { SESSION_STATES, type SessionSource, type SessionState, type SessionStatus } from './api/session.js';
 import type { Session } from './session/session.js';
 import { Serial } from './serial.js';
-import type { SessionStore } from './state.js';
+import { chosenPorts, type KeptPorts, type SessionStore } from './state.js';
 
-/**
- * Builds a session for a spec; `kubeconfig` is the desired state's merged kubeconfig list. A runtime session that
- * kport.yaml displaces comes with its `conflict`: it is listed, with that error, and not started.
- */
-export type SessionFactory = (spec: SessionSpec, source: SessionSource, kubeconfig: readonly string[], conflict: KportError | null) => Session;
+/** How the supervisor wants a session built, besides its spec. */
+export interface SessionPlan {
+  source: SessionSource;
+  /** The desired state's merged kubeconfig list (a spec's own kubeconfig comes first). */
+  kubeconfig: readonly string[];
+  /** A runtime session that kport.yaml displaces: it is listed, with this error, and not started. */
+  conflict: KportError | null;
+  /** kportctl enable (true) or disable (false), already applied to the spec's `enabled`; null when none. */
+  override: boolean | null;
+  /** The local ports a runtime session was given at its last start, asked for again; null when none are kept. */
+  keptPorts: KeptPorts | null;
+}
+
+/** Builds a session for a spec as planned. */
+export type SessionFactory = (spec: SessionSpec, plan: SessionPlan) => Session;
 
 /** What the supervisor is built with. */
 export interface SupervisorDeps {
@@ -43,6 +54,8 @@ interface Wanted {
   source: SessionSource;
   /** Why a runtime session may not run beside kport.yaml; null for every other. */
   conflict: KportError | null;
+  /** kportctl's override of `enabled` (applied to spec), or null. */
+  override: boolean | null;
 }
 
 interface Running extends Wanted {
@@ -71,6 +84,10 @@ export class Supervisor extends EventEmitter {
   private runtime: SessionSpec[] = [];
   /** Runtime sessions not written to disk. */
   private readonly ephemeral = new Set<string>();
+  /** kportctl enable/disable, by session name: kept in sessions.json, applied over kport.yaml and runtime specs. */
+  private overrides = new Map<string, boolean>();
+  /** Local ports runtime sessions were given where they asked for any, by name: asked for again at their next start. */
+  private keptPorts = new Map<string, KeptPorts>();
   /** Pending `wait` calls by session name; they follow the name across restarts and reloads. */
   private readonly waiters = new Map<string, Set<(outcome: WaitOutcome) => void>>();
   private config: ConfigStatus;
@@ -84,7 +101,10 @@ export class Supervisor extends EventEmitter {
 
   /** Loads the persisted runtime sessions and kport.yaml, and starts everything. */
   start(): Promise<ReloadResult> {
-    this.runtime = this.deps.store.load(this.deps.env);
+    const stored = this.deps.store.load(this.deps.env);
+    this.runtime = stored.sessions;
+    this.overrides = stored.enabled;
+    this.keptPorts = stored.ports;
     return this.reload();
   }
 
@@ -140,8 +160,8 @@ export class Supervisor extends EventEmitter {
     return fileIssue('warning', `session "${d.name}" added with kportctl is kept (in sessions.json) but not started: ${d.message}`);
   }
 
-  /** kport.yaml's sessions, then the runtime ones: displaced ones with their conflict, shadowed ones left out. */
-  private wanted(): Wanted[] {
+  /** kport.yaml's sessions, then the runtime ones, as declared: displaced ones with their conflict, shadowed ones left out. */
+  private declared(): Omit<Wanted, 'override'>[] {
     const declared = this.desired ? sessionsOf(this.desired) : [];
     // A runtime session whose name the file has taken cannot be listed beside it; it waits in sessions.json.
     const taken = new Set(declared.map((s) => s.name));
@@ -152,11 +172,36 @@ export class Supervisor extends EventEmitter {
     ];
   }
 
+  /** What runs: the declared sessions with kportctl's overrides of `enabled` applied. */
+  private wanted(): Wanted[] {
+    return this.declared().map((w) => {
+      const override = this.overrides.get(w.spec.name);
+      return override === undefined ? { ...w, override: null } : { ...w, spec: { ...w.spec, enabled: override }, override };
+    });
+  }
+
   /** Reconciles running sessions with `loaded` (+ runtime sessions): stop what went, then start what came. */
   private async apply(loaded: LoadResult): Promise<Omit<ReloadResult, 'ok' | 'errors' | 'warnings'>> {
     const desired = loaded.ok ? loaded.state : null;
     const kubeconfigChanged = this.desired !== null && desired !== null && this.desired.kubeconfig.join('\0') !== desired.kubeconfig.join('\0');
     if (loaded.ok) [this.desired, this.displaced] = [loaded.state, loaded.displaced];
+    if (loaded.ok) this.forgetOverridesOfGone();
+    const outcome = await this.reconcile(kubeconfigChanged);
+    if (loaded.ok) await this.deps.onApplied?.(loaded.state);
+    return outcome;
+  }
+
+  /** Drops kportctl's overrides of sessions the desired state no longer has (a good load decides that). */
+  private forgetOverridesOfGone(): void {
+    const names = new Set(this.declared().map((w) => w.spec.name));
+    const gone = [...this.overrides.keys()].filter((n) => !names.has(n));
+    if (gone.length === 0) return;
+    for (const n of gone) this.overrides.delete(n);
+    this.persist();
+  }
+
+  /** Stops what the desired state no longer has (or has otherwise), then starts what it has anew. */
+  private async reconcile(kubeconfigChanged: boolean): Promise<Omit<ReloadResult, 'ok' | 'errors' | 'warnings'>> {
     const kubeconfig = this.desired?.kubeconfig ?? [];
     const wanted = new Map(this.wanted().map((w) => [w.spec.name, w]));
     const diff = diffSessions([...this.running.values()].map((r) => r.spec), [...wanted.values()].map((w) => w.spec));
@@ -171,7 +216,6 @@ export class Supervisor extends EventEmitter {
     await Promise.all(toStop.map((s) => this.stopSession(s.name, diff.removed.includes(s))));
     const toStart = [...diff.added, ...diff.changed.map((c) => c.after), ...restart];
     await Promise.all(toStart.map((s) => this.startSession(wanted.get(s.name)!, kubeconfig)));
-    if (loaded.ok) await this.deps.onApplied?.(loaded.state);
     return {
       added: diff.added.map((s) => s.name),
       removed: diff.removed.map((s) => s.name),
@@ -180,14 +224,18 @@ export class Supervisor extends EventEmitter {
     };
   }
 
-  private async startSession({ spec, source, conflict }: Wanted, kubeconfig: readonly string[]): Promise<Running> {
-    const session = this.deps.createSession(spec, source, kubeconfig, conflict);
+  private async startSession(wanted: Wanted, kubeconfig: readonly string[]): Promise<Running> {
+    const { spec, source, conflict, override } = wanted;
+    const keptPorts = source === 'runtime' ? (this.keptPorts.get(spec.name) ?? null) : null;
+    const session = this.deps.createSession(spec, { source, kubeconfig, conflict, override, keptPorts });
+    session.core.override = override === null ? null : override ? 'enabled' : 'disabled';
     const onChange = (status: SessionStatus) => {
       if (status.state === 'ready') this.settleWaits(status.name, { ready: status });
+      if (source === 'runtime') this.keepPorts(spec, status);
       this.emit('session.changed', status);
     };
     session.core.on('changed', onChange);
-    const entry: Running = { spec, source, conflict, session, kubeconfig, detach: () => session.core.off('changed', onChange) };
+    const entry: Running = { ...wanted, session, kubeconfig, detach: () => session.core.off('changed', onChange) };
     this.running.set(spec.name, entry);
     await session.start();
     return entry;
@@ -215,7 +263,17 @@ export class Supervisor extends EventEmitter {
   }
 
   private persist(): void {
-    this.deps.store.save(this.runtime.filter((s) => !this.ephemeral.has(s.name)));
+    this.deps.store.save({ sessions: this.runtime.filter((s) => !this.ephemeral.has(s.name)), enabled: this.overrides, ports: this.keptPorts });
+  }
+
+  /** Remembers the local ports a persisted runtime session was given where it asked for any (written when they change). */
+  private keepPorts(spec: SessionSpec, status: SessionStatus): void {
+    if (this.ephemeral.has(spec.name)) return;
+    const ports = chosenPorts(spec, status.listeners);
+    const kept = this.keptPorts.get(spec.name);
+    if (ports === null || (kept && ports.length === kept.length && ports.every((p, i) => p === kept[i]))) return;
+    this.keptPorts.set(spec.name, ports);
+    this.persist();
   }
 
   /** Adds a session from its kport.yaml entry; validated by the config loader; persisted unless ephemeral. */
@@ -235,7 +293,7 @@ export class Supervisor extends EventEmitter {
       this.runtime.push(spec);
       if (ephemeral) this.ephemeral.add(spec.name);
       else this.persist();
-      const running = await this.startSession({ spec, source: 'runtime', conflict: null }, this.desired?.kubeconfig ?? []);
+      const running = await this.startSession({ spec, source: 'runtime', conflict: null, override: null }, this.desired?.kubeconfig ?? []);
       this.deps.log.info({ session: spec.name, kind, ephemeral }, 'session added');
       return running.session.core.status();
     });
@@ -249,6 +307,8 @@ export class Supervisor extends EventEmitter {
         throw new KportError('DECLARED_IN_CONFIG', `session "${name}" is declared in ${this.deps.configFile}; remove it there (or set enabled: false) and kportd applies the change`);
       }
       this.runtime = this.runtime.filter((s) => s.name !== name);
+      this.overrides.delete(name);
+      this.keptPorts.delete(name);
       this.persist();
       this.ephemeral.delete(name);
       await this.stopSession(name, true);
@@ -264,6 +324,25 @@ export class Supervisor extends EventEmitter {
       await this.stopSession(name, false);
       const running = await this.startSession(e, e.kubeconfig);
       return running.session.core.status();
+    });
+  }
+
+  /**
+   * kportctl enable / disable: starts or stops any session, one declared with `enabled: false` included, whatever
+   * kport.yaml or the add said. The override is kept in sessions.json, survives reloads and restarts, and is
+   * dropped when it agrees with the declaration again (or the session goes away).
+   */
+  setEnabled(name: string, enabled: boolean): Promise<SessionStatus> {
+    return this.mutations.run(async () => {
+      this.entry(name);
+      const declared = this.declared().find((w) => w.spec.name === name);
+      if (!declared) throw new KportError('NOT_FOUND', `no session named "${name}" (kportctl list shows them)`);
+      if (declared.spec.enabled === enabled) this.overrides.delete(name);
+      else this.overrides.set(name, enabled);
+      this.persist();
+      await this.reconcile(false);
+      this.deps.log.info({ session: name, enabled, override: this.overrides.has(name) }, enabled ? 'session enabled' : 'session disabled');
+      return this.entry(name).session.core.status();
     });
   }
 

@@ -35,7 +35,7 @@ say(`kportd is starting with ${config}. In another terminal, try:
     curl http://127.0.0.1:8080/                      # answered by a web pod, round-robin
     printf 'hello\\n' | nc -q1 127.0.0.1 15432        # echoed back by db-0
     curl http://127.0.0.1:8001/api/v1/namespaces/default/pods   # kubectl proxy, inside kportd
-    KPORT_SOCKET=${socket} npx kportctl list -w
+    KPORT_SOCKET=${socket} node ${join(root, 'dist', 'client', 'main.js')} list -w   # kportctl list -w, once installed
     KUBECONFIG=${kubeconfigPath} kubectl get pods -w
   A web pod is deleted every ${deleteEveryMs / 1000} s: the forward fails over by itself. Ctrl-C stops everything.`);
 

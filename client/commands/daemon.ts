@@ -11,7 +11,7 @@ import { STANDARD_EXITS } from '../help.js';
 import { connect, DaemonNotRunning } from '../rpc.js';
 
 /** kportd's entry point, shipped next to kportctl's. */
-const DAEMON_MAIN = fileURLToPath(new URL('../../daemon/main.js', import.meta.url));
+export const DAEMON_MAIN = fileURLToPath(new URL('../../daemon/main.js', import.meta.url));
 /** How long `stop` waits for the socket to go quiet. */
 const STOP_DEADLINE_MS = 10_000;
 const STOP_POLL_MS = 50;
@@ -101,13 +101,22 @@ export const stop = command({
   usage: [''],
   description: `
 Asks kportd to shut down: every listener closes and every connection ends. Sessions added with
-kportctl (without --ephemeral) come back on the next start. Waits up to 10 s for it to go.`,
+kportctl (without --ephemeral) come back on the next start. Waits up to 10 s for it to go. If
+kportd is not running, says so and exits 0.`,
   examples: ['kportctl stop'],
   flags: {},
   positionals: { min: 0, max: 0 },
-  exits: { ...STANDARD_EXITS, [EXIT.TIMEOUT]: 'kportd still answers 10 s after being asked to stop' },
+  exits: { [EXIT.OK]: 'kportd stopped, or was not running', [EXIT.ERROR]: STANDARD_EXITS[EXIT.ERROR]!, [EXIT.USAGE]: STANDARD_EXITS[EXIT.USAGE]!, [EXIT.TIMEOUT]: 'kportd still answers 10 s after being asked to stop' },
   async run({ io, connect: connectDaemon }) {
-    const rpc = await connectDaemon();
+    let rpc;
+    try {
+      rpc = await connectDaemon();
+    } catch (err) {
+      // Stopping what is not running is done already, as starting what runs is (kportctl start).
+      if (!(err instanceof DaemonNotRunning) || err.why === 'unreachable') throw err;
+      io.stdout.write(`kportd is not running (${err.why === 'missing' ? 'no socket' : 'nothing answers'} at ${err.socket})\n`);
+      return EXIT.OK;
+    }
     const { pid } = await rpc.call('daemon.status', {});
     try {
       await rpc.call('daemon.shutdown', {});

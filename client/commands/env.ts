@@ -1,7 +1,8 @@
 /** `kportctl env`: the proxy variables that send a shell's programs through a gateway. */
 import { isIPv6 } from 'node:net';
+import { KportError } from '../../daemon/api/errors.js';
 import type { BoundListener } from '../../daemon/api/session.js';
-import { command, EXIT, UsageError } from '../command.js';
+import { command, EXIT, sessionName, UsageError } from '../command.js';
 import { STANDARD_EXITS } from '../help.js';
 
 /** Hosts that stay direct: this machine. */
@@ -53,18 +54,19 @@ the line that removes them again (no NAME needed).`,
   examples: ['eval "$(kportctl env cluster)"', 'curl http://web.default.svc/', 'eval "$(kportctl env --unset)"'],
   flags: { unset: { type: 'boolean', help: 'print the unset line instead' } },
   positionals: { min: 0, max: 1 },
+  completes: ['session'],
   exits: { ...STANDARD_EXITS, [EXIT.ERROR]: 'no such session, it is not a gateway, or it is not listening' },
   async run({ args, flags: f, io, connect }) {
     if (f.unset) {
       io.stdout.write(unsetLine());
       return EXIT.OK;
     }
-    const name = args[0];
-    if (name === undefined) throw new UsageError('missing NAME (the gateway; kportctl list shows it)');
+    if (args[0] === undefined) throw new UsageError('missing NAME (the gateway; kportctl list shows it)');
+    const name = sessionName(args[0]);
     const status = await (await connect()).call('session.get', { name });
-    if (status.kind !== 'gateway') throw new Error(`${name} is a ${status.kind}, not a gateway (kportctl gateway NAME adds one)`);
+    if (status.kind !== 'gateway') throw new KportError('NOT_FOUND', `${name} is a ${status.kind}, not a gateway (kportctl gateway NAME adds one)`);
     const l = status.listeners[0];
-    if (l === undefined) throw new Error(`${name} is not listening (${status.state}: ${status.reason})`);
+    if (l === undefined) throw new KportError(status.lastError?.code ?? 'NOT_FOUND', `${name} is not listening (${status.state}: ${status.reason})`);
     io.stdout.write(exportLine(proxyVariables(l)));
     return EXIT.OK;
   },

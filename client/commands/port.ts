@@ -1,6 +1,7 @@
 /** `kportctl port`: just the local port number, for `curl localhost:$(kportctl port web)`. */
+import { KportError } from '../../daemon/api/errors.js';
 import type { BoundListener } from '../../daemon/api/session.js';
-import { command, EXIT } from '../command.js';
+import { command, EXIT, sessionName } from '../command.js';
 import { STANDARD_EXITS } from '../help.js';
 
 /** The listener forwarding to `remote` as written (`https`, `80`) or as a number (`080`); else the first. */
@@ -22,17 +23,20 @@ which take any free local port.`,
   examples: ['curl localhost:$(kportctl port web)', 'kportctl port web https'],
   flags: {},
   positionals: { min: 1, max: 2 },
+  completes: ['session', null],
   exits: { ...STANDARD_EXITS, [EXIT.ERROR]: 'no such session, or it has no (matching) local port' },
   async run({ args, io, connect }) {
-    const [name, remote] = args as [string, string | undefined];
+    const name = sessionName(args[0]!);
+    const remote = args[1];
     const status = await (await connect()).call('session.get', { name });
     const l = pickListener(status.listeners, remote);
     if (l === undefined) {
       const remotes = status.listeners.map((x) => x.remote).join(', ');
-      if (status.listeners.length === 0) throw new Error(`${name} is not listening (${status.state}: ${status.reason})`);
-      throw new Error(`${name} forwards nothing to ${JSON.stringify(remote)} (its remote ports: ${remotes})`);
+      // Not listening: the code of what stops it (PORT_IN_USE, …) says the most.
+      if (status.listeners.length === 0) throw new KportError(status.lastError?.code ?? 'NOT_FOUND', `${name} is not listening (${status.state}: ${status.reason})`);
+      throw new KportError('NOT_FOUND', `${name} forwards nothing to ${JSON.stringify(remote)} (its remote ports: ${remotes})`);
     }
-    if (l.port === 0) throw new Error(`${name} listens on a Unix socket, not a port: ${l.address}`);
+    if (l.port === 0) throw new KportError('NOT_FOUND', `${name} listens on a Unix socket, not a port: ${l.address}`);
     io.stdout.write(`${l.port}\n`);
     return EXIT.OK;
   },

@@ -1,13 +1,14 @@
 /** `kportctl proxy`: a `kubectl proxy` kept alive by kportd, with kubectl proxy's flags. */
-import { integer, localPath } from '../args.js';
+import { addressList, integer, kubeconfigOf, localPath } from '../args.js';
 import { command, JSON_FLAG, type FlagValues } from '../command.js';
 import { STANDARD_EXITS } from '../help.js';
 import { addSession, type Entry } from './session-add.js';
 
 const flags = {
   port: { type: 'string', short: 'p', arg: 'PORT', help: 'local port; 0 = any free port (default 8001)' },
-  address: { type: 'string', multiple: true, arg: 'A', help: 'local address to listen on (default 127.0.0.1)' },
-  context: { type: 'string', arg: 'C', help: "kubeconfig context (default: kport.yaml's, else the current one)" },
+  address: { type: 'string', multiple: true, arg: 'A', help: 'local address(es) to listen on, comma-separated or repeated; localhost = 127.0.0.1 and ::1 (default 127.0.0.1)' },
+  context: { type: 'string', arg: 'C', help: "kubeconfig context (default: kport.yaml's, else the kubeconfig's current one)", completes: 'context' },
+  kubeconfig: { type: 'string', arg: 'FILE', help: "kubeconfig to use, kept with the proxy (default: $KUBECONFIG, else kportd's)" },
   'unix-socket': { type: 'string', short: 'u', arg: 'PATH', help: 'listen on this Unix socket instead of a port' },
   'api-prefix': { type: 'string', arg: 'P', help: 'URL prefix the API is served under (default /)' },
   'accept-paths': { type: 'string', multiple: true, arg: 'RE', help: 'regex of paths to accept (default ^.*)' },
@@ -22,14 +23,15 @@ const flags = {
 } as const;
 
 /** The kport.yaml `proxies[]` entry for `kportctl proxy` arguments; relative paths are made absolute here. */
-export function proxyEntry(name: string, f: FlagValues<typeof flags>, cwd: string): Entry {
+export function proxyEntry(name: string, f: FlagValues<typeof flags>, env: Record<string, string | undefined>, cwd: string): Entry {
   const entry: Entry = { name };
   const set = (key: string, value: unknown) => {
     if (value !== undefined) entry[key] = value;
   };
   set('port', f.port === undefined ? undefined : integer(f.port, 'port', 0, 65535));
-  set('address', f.address);
+  set('address', addressList(f.address));
   set('context', f.context);
+  set('kubeconfig', kubeconfigOf(f.kubeconfig, env, cwd));
   set('unixSocket', f['unix-socket'] === undefined ? undefined : localPath(f['unix-socket'], cwd));
   set('apiPrefix', f['api-prefix']);
   set('acceptPaths', f['accept-paths']);
@@ -57,7 +59,7 @@ not split, since commas occur in regexes). Relative paths are taken from the cur
   positionals: { min: 1, max: 1 },
   exits: STANDARD_EXITS,
   async run({ args, flags: f, io, connect }) {
-    const entry = proxyEntry(args[0]!, f, io.cwd);
+    const entry = proxyEntry(args[0]!, f, io.env, io.cwd);
     return addSession(await connect(), io, { kind: 'proxy', entry, ephemeral: f.ephemeral === true, json: f.json === true });
   },
 });

@@ -30,9 +30,10 @@ those of the last good load.`,
     const r = await (await connect()).call('config.reload', {});
     if (f.json) io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     else {
-      for (const issue of [...r.errors, ...r.warnings]) io.stderr.write(`${oneLine(formatIssue(issue))}\n`);
+      for (const issue of r.errors) io.stderr.write(`kportctl: INVALID_CONFIG: ${oneLine(formatIssue(issue))}\n`);
+      for (const issue of r.warnings) io.stderr.write(`${oneLine(formatIssue(issue))}\n`);
       if (r.ok) io.stdout.write(`${reloadLines(r).join('\n')}\n`);
-      else io.stderr.write(`kportctl: config not reloaded: ${r.errors.length} error${r.errors.length === 1 ? '' : 's'}; running sessions come from the last good load\n`);
+      else io.stderr.write(`kportctl: INVALID_CONFIG: config not reloaded: ${r.errors.length} error${r.errors.length === 1 ? '' : 's'}; running sessions come from the last good load\n`);
     }
     return r.ok ? EXIT.OK : EXIT.ERROR;
   },

@@ -1,5 +1,5 @@
 /** `kportctl restart`: stop a session and start it afresh from the same spec. */
-import { command, EXIT, JSON_FLAG } from '../command.js';
+import { command, EXIT, JSON_FLAG, sessionName } from '../command.js';
 import { STANDARD_EXITS } from '../help.js';
 
 /** `kportctl restart NAME`. */
@@ -13,9 +13,10 @@ settings: a quick way out of a long backoff after fixing what was wrong.`,
   examples: ['kportctl restart web'],
   flags: { ...JSON_FLAG },
   positionals: { min: 1, max: 1 },
+  completes: ['session', null],
   exits: { ...STANDARD_EXITS, [EXIT.ERROR]: 'no such session, or another error from kportd' },
   async run({ args, flags: f, io, connect }) {
-    const status = await (await connect()).call('session.restart', { name: args[0]! });
+    const status = await (await connect()).call('session.restart', { name: sessionName(args[0]!) });
     io.stdout.write(f.json ? `${JSON.stringify(status, null, 2)}\n` : `restarted ${status.name}: ${status.state} (${status.reason})\n`);
     return EXIT.OK;
   },

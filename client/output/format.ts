@@ -1,6 +1,8 @@
 /** Small, fixed-width renderings of numbers, times and addresses for tables and one-line messages. */
 import type { SessionSpec } from '../../config/types.js';
 
+export { clock, oneLine } from '../../daemon/api/terminal-text.js';
+
 const BYTE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
 
 /** Bytes in SI units, at most 3 significant digits: `0 B`, `950 B`, `1.2 kB`, `34 MB`. */
@@ -44,14 +46,6 @@ export function since(iso: string, now: number): string {
   return age(now - Date.parse(iso));
 }
 
-const two = (n: number) => String(n).padStart(2, '0');
-
-/** Local wall-clock time `HH:MM:SS`, with `.mmm` when `millis`. */
-export function clock(at: Date, millis = false): string {
-  const hms = `${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
-  return millis ? `${hms}.${String(at.getMilliseconds()).padStart(3, '0')}` : hms;
-}
-
 /** `127.0.0.1:8080`, `[::1]:8080`, `127.0.0.1,[::1]:8080`, or the path of a Unix socket. */
 export function endpoint(address: string | readonly string[], port: number | string): string {
   const list = typeof address === 'string' ? [address] : address;
@@ -68,10 +62,4 @@ export function target(spec: SessionSpec): string {
   const t = spec.target;
   if (t.kind === 'selector') return `[${Object.entries(t.labels).map(([k, v]) => `${k}=${v}`).join(',')}]`;
   return `${SHORT_KIND[t.kind]}/${t.name}`;
-}
-
-/** Text from the daemon made safe for one terminal line: control characters (newlines, escapes) become spaces. */
-export function oneLine(text: string): string {
-  // C0 controls, DEL and C1 controls (CSI among them): a pod's error text must not move the cursor.
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 }

@@ -38,15 +38,15 @@ export function listenerRoutes(s: SessionStatus): string[] {
 /**
  * The columns of `kportctl list`. By default they fit 80 columns: 127.0.0.1 goes unsaid, and the reason
  * (which names the pod of a ready forward) is cut first, then the name, then the route; narrower still,
- * the reason goes. `wide` writes every address and adds kind, source, namespace, context, pods, a gateway's open
- * connections by destination, transport, totals, churn and the last error, uncut.
+ * the reason goes. `wide` writes every address and adds kind, source, namespace, context, kubeconfig, pods, a
+ * gateway's open connections by destination, transport, totals, churn and the last error, uncut.
  */
 export function sessionColumns(wide: boolean, now: number, style: Style): Column<SessionStatus>[] {
   const name: Column<SessionStatus> = { header: 'NAME', cell: (s) => s.name, flex: 2, min: 10 };
   const state: Column<SessionStatus> = { header: 'STATE', cell: (s) => s.state, paint: (s) => style.state(s.state) };
   const via: Column<SessionStatus> = { header: 'LOCAL → TARGET', cell: (s) => route(s, !wide), flex: 3, min: 20 };
   const ageCol: Column<SessionStatus> = { header: 'AGE', cell: (s) => since(s.created, now), right: true };
-  const reason: Column<SessionStatus> = { header: 'REASON', cell: (s) => s.reason, flex: 1, min: 12, optional: !wide };
+  const reason: Column<SessionStatus> = { header: 'REASON', cell: (s) => (s.override === 'enabled' ? `enabled by kportctl; ${s.reason}` : s.reason), flex: 1, min: 12, optional: !wide };
   if (!wide) {
     return [
       name,
@@ -61,11 +61,13 @@ export function sessionColumns(wide: boolean, now: number, style: Style): Column
   return [
     name,
     { header: 'KIND', cell: (s) => s.kind },
-    { header: 'SOURCE', cell: (s) => s.source },
+    { header: 'SOURCE', cell: (s) => (s.override ? `${s.source}, ${s.override} by kportctl` : s.source) },
     state,
     via,
     { header: 'NAMESPACE', cell: (s) => (s.spec.kind === 'proxy' ? '' : s.spec.namespace) },
     { header: 'CONTEXT', cell: (s) => s.spec.context ?? '' },
+    // Empty: kport.yaml's kubeconfig (or kportd's $KUBECONFIG); else the one the session was added with.
+    { header: 'KUBECONFIG', cell: (s) => s.spec.kubeconfig?.join(':') ?? '' },
     { header: 'PODS', cell: (s) => s.pods.join(',') },
     { header: 'DESTINATIONS', cell: (s) => s.destinations.map((d) => `${d.destination}×${d.active}`).join(',') },
     { header: 'TRANSPORT', cell: (s) => s.transport ?? (s.spec.kind === 'proxy' ? '' : s.spec.transport) },
@@ -76,7 +78,7 @@ export function sessionColumns(wide: boolean, now: number, style: Style): Column
     { header: 'FAILOVERS', cell: (s) => String(s.counters.failovers), right: true },
     ageCol,
     { header: 'SINCE', cell: (s) => since(s.since, now), right: true },
-    { header: 'REASON', cell: (s) => s.reason },
+    reason,
     { header: 'LAST ERROR', cell: (s) => (s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : '') },
     { header: 'ERROR AT', cell: (s) => (s.lastError ? `${since(s.lastError.at, now)} ago` : '') },
   ];

@@ -1,8 +1,8 @@
 /** ANSI colour for a terminal, or nothing: only when stdout is a TTY and NO_COLOR is unset (no-color.org). */
 import type { SessionState } from '../../daemon/api/session.js';
+import { sgr, type Paint } from '../../daemon/api/terminal-text.js';
 
-/** Wraps text in one colour; the identity when colour is off. */
-export type Paint = (text: string) => string;
+export type { Paint } from '../../daemon/api/terminal-text.js';
 
 /** The colours kportctl uses. */
 export interface Style {
@@ -15,11 +15,6 @@ export interface Style {
   /** The colour of a session state: green when ready, yellow while it is getting there, red when failed. */
   state(state: SessionState): Paint;
 }
-
-const sgr =
-  (on: number, off: number): Paint =>
-  (text) =>
-    text === '' ? text : `\x1b[${on}m${text}\x1b[${off}m`;
 
 const plain: Paint = (text) => text;
 

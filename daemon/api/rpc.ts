@@ -26,6 +26,11 @@ export const LOG_READ_MAX_BYTES = 4 << 20;
 /** Lines `logs.read` returns at most. */
 export const LOG_READ_MAX_LINES = 10_000;
 
+/** The kinds `cluster.names` lists: pods and services as watched, workloads as their pods' owners name them. */
+export const CACHED_KINDS = ['pod', 'service', 'deployment', 'statefulset', 'replicaset'] as const;
+/** One of CACHED_KINDS. */
+export type CachedKind = (typeof CACHED_KINDS)[number];
+
 export type { MethodName, ParamsIn, ParamsOut } from './params.js';
 
 /** The state of the configuration file as last loaded. */
@@ -91,8 +96,11 @@ export interface Results {
   'session.add': SessionStatus;
   'session.remove': { removed: string };
   'session.restart': SessionStatus;
+  'session.enable': SessionStatus;
+  'session.disable': SessionStatus;
   'session.wait': SessionStatus;
   'events.subscribe': { subscribed: true };
+  'cluster.names': { names: string[] };
   'logs.read': { lines: string[] };
 }
 

@@ -91,6 +91,8 @@ export interface SessionStatus {
   /** Gateways: open connections by destination, busiest first; [] for forwards and proxies. */
   destinations: DestinationCount[];
   lastError: SessionError | null;
+  /** kportctl enable / disable's override of the spec's `enabled` (spec.enabled is the outcome); null when none. */
+  override: 'enabled' | 'disabled' | null;
 }
 
 /** Zeroed counters. */

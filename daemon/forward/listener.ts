@@ -5,6 +5,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PortMapping } from '../../config/types.js';
+import { KportError } from '../api/errors.js';
 import type { BoundListener } from '../api/session.js';
 import { listenTcp } from '../session/listen.js';
 
@@ -47,4 +48,31 @@ export async function bindListeners<M extends LocalPort = PortMapping>(
     throw err;
   }
   return { bound, close, chosen };
+}
+
+/**
+ * bindListeners, asking first for the ports a runtime session was given at its last start (`kept`, by mapping). If
+ * one of them is taken by now, every mapping binds as it asks (any free port where it says 0) and `onKeptTaken`
+ * says what was given instead; a port a mapping names is asked for as ever, so its PORT_IN_USE stands.
+ */
+export async function bindKeeping<M extends LocalPort>(
+  addresses: readonly string[],
+  ports: readonly M[],
+  onConnection: (socket: Socket, mapping: M) => void,
+  kept: ReadonlyMap<M, number>,
+  onKeptTaken: (err: KportError, given: (number | undefined)[]) => void,
+): Promise<Listeners & { chosen: Map<M, number> }> {
+  try {
+    return await bindListeners(addresses, ports, onConnection, kept);
+  } catch (err) {
+    if (kept.size === 0 || !(err instanceof KportError) || err.code !== 'PORT_IN_USE') throw err;
+    const l = await bindListeners(addresses, ports, onConnection);
+    onKeptTaken(err, [...kept.keys()].map((m) => l.chosen.get(m)));
+    return l;
+  }
+}
+
+/** The kept ports (a session's deps.keptPorts, by mapping index) of the mappings that ask for any free port. */
+export function keptPortsOf<M extends LocalPort>(ports: readonly M[], kept: readonly (number | null)[] | undefined): Map<M, number> {
+  return new Map(ports.flatMap((m, i): [M, number][] => (m.local === 0 && kept?.[i] ? [[m, kept[i]!]] : [])));
 }

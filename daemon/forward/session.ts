@@ -21,7 +21,7 @@ import { SessionCore } from '../session/core.js';
 import type { Session } from '../session/session.js';
 import { balancerFor, type Balancer } from './balancer.js';
 import { carry, DIAL_RETRY_MAX_MS, dialerFor, dialRetryable, MAX_HELD, openStream, SLOW_RETRY_MS, type StreamSessionDeps } from './dial.js';
-import { bindListeners, type Listeners } from './listener.js';
+import { bindKeeping, keptPortsOf, type Listeners } from './listener.js';
 import type { Pipe } from './pipe.js';
 
 /** What a forward needs beyond any session's deps. */
@@ -102,7 +102,7 @@ export class ForwardSession implements Session {
     if (this.stopped) return;
     try {
       if (!this.listeners) {
-        const l = await bindListeners(this.spec.addresses, this.spec.ports, (s, m) => this.onConnection(s, m), this.chosenPorts);
+        const l = await this.bind();
         if (this.stopped) return void (await l.close());
         this.listeners = l;
         this.chosenPorts = l.chosen;
@@ -117,9 +117,19 @@ export class ForwardSession implements Session {
         client.reachability.on('back', this.onApiBack);
       }
     } catch (err) {
+      // Stopped while binding: the failure is moot (and `stopped` may not become `failed`).
+      if (this.stopped) return;
       return this.failSlowly(toKportError(err));
     }
     this.evaluate();
+  }
+
+  /** Binds every listener, the ports kept from the last start first (a taken one gives way, with a warning). */
+  private async bind(): Promise<Listeners & { chosen: Map<PortMapping, number> }> {
+    const kept = this.chosenPorts.size > 0 ? this.chosenPorts : keptPortsOf(this.spec.ports, this.deps.keptPorts);
+    return bindKeeping(this.spec.addresses, this.spec.ports, (s, m) => this.onConnection(s, m), kept, (err, given) => {
+      this.core.log.warn({ kept: [...kept.values()], given, err: err.message }, 'a local port kept from the last start is taken; took a new free one');
+    });
   }
 
   private failSlowly(err: KportError): void {

@@ -16,7 +16,7 @@ import type { GatewaySpec } from '../../config/types.js';
 import { isRetryable, KportError, toKportError } from '../api/errors.js';
 import { balancerFor, type Balancer } from '../forward/balancer.js';
 import { carry, DIAL_RETRY_MAX_MS, dialerFor, dialRetryable, MAX_HELD, openStream, SLOW_RETRY_MS, type StreamSessionDeps } from '../forward/dial.js';
-import { bindListeners, type Listeners } from '../forward/listener.js';
+import { bindKeeping, keptPortsOf, type Listeners } from '../forward/listener.js';
 import type { Pipe } from '../forward/pipe.js';
 import { portForwardVerdict } from '../kube/access.js';
 import type { KubeClient } from '../kube/client.js';
@@ -108,7 +108,12 @@ export class GatewaySession implements Session {
     if (this.stopped) return;
     try {
       if (!this.listeners) {
-        const l = await bindListeners(this.spec.addresses, [{ local: this.spec.port, remote: null }], (socket) => this.onConnection(socket));
+        // A runtime gateway on any free port asks first for the one it was given last time (see SessionDeps.keptPorts).
+        const ports = [{ local: this.spec.port, remote: null }];
+        const kept = keptPortsOf(ports, this.deps.keptPorts);
+        const l = await bindKeeping(this.spec.addresses, ports, (socket) => this.onConnection(socket), kept, (err, given) => {
+          this.core.log.warn({ kept: [...kept.values()], given, err: err.message }, 'a local port kept from the last start is taken; took a new free one');
+        });
         if (this.stopped) return void (await l.close());
         this.listeners = l;
         this.core.setListeners(l.bound);

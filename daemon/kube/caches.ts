@@ -39,6 +39,11 @@ export class NamespaceCaches {
     if (byNs.size === 0) this.entries.delete(cache.client);
   }
 
+  /** Every cache held now (read-only use: shell completion lists what they hold). */
+  held(): NamespaceCache[] {
+    return [...this.entries.values()].flatMap((byNs) => [...byNs.values()].map((e) => e.cache));
+  }
+
   /** Stops every cache. */
   stopAll(): void {
     for (const byNs of this.entries.values()) for (const e of byNs.values()) e.cache.stop();

@@ -57,6 +57,8 @@ export class ProxySession implements Session {
   private retryTimer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
   private probing: AbortController | null = null;
+  /** The port kept from the last start (deps.keptPorts) where the spec asks for any, until a bind succeeds. */
+  private kept: number | null;
 
   constructor(
     readonly spec: ProxySpec,
@@ -64,6 +66,7 @@ export class ProxySession implements Session {
     timing: Partial<ProxyTiming> = {},
   ) {
     this.core = new SessionCore(spec, deps.source, deps.log);
+    this.kept = spec.port === 0 && spec.unixSocket === null ? (deps.keptPorts?.[0] ?? null) : null;
     this.rules = proxyRules(spec);
     this.retryBackoff = new Backoff({ ...TIMING.retry, ...timing.retry });
     this.probeBackoff = new Backoff({ ...TIMING.probe, ...timing.probe });
@@ -133,14 +136,20 @@ export class ProxySession implements Session {
         for (const address of this.spec.addresses) {
           const server = this.server();
           servers.push(server);
-          // With port 0, every address gets the port the first one was given.
-          bound.push(await bindTcp(server, address, bound[0]?.port ?? this.spec.port));
+          // With port 0, every address gets the port the first one was given (or the one kept from the last start).
+          bound.push(await bindTcp(server, address, bound[0]?.port ?? this.kept ?? this.spec.port));
         }
       }
     } catch (err) {
       await Promise.all(servers.map(closeServer));
-      throw err;
+      const kept = this.kept;
+      if (kept === null || (err as KportError).code !== 'PORT_IN_USE') throw err;
+      // Taken since the last start: any free port, as the spec asks.
+      this.kept = null;
+      this.core.log.warn({ kept: [kept], err: (err as KportError).message }, 'a local port kept from the last start is taken; took a new free one');
+      return this.bind();
     }
+    this.kept = null;
     this.servers = servers;
     this.core.setListeners(bound);
   }

@@ -1,6 +1,12 @@
 /**
  * The state every session shares, forward, proxy or gateway: the state machine with its reasons,
  * counters, bound listeners, current pods (a gateway's destinations) and last error. Each change emits `changed`.
+ *
+ * What it logs stays readable however long a session fails: each state with its reason is logged
+ * once, and again only once something else was logged in between; an error is logged once until a
+ * different one (or a recovery) comes; `starting`, the step a retry goes through, is debug. A session
+ * retrying a failure every 10 s thus logs the failure once, not three lines per retry; one in
+ * backoff logs its step (the reason names the delay), one line each.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -22,6 +28,11 @@ export class SessionCore extends EventEmitter {
   private bound: BoundListener[] = [];
   private podNames: string[] = [];
   private carrier: SessionStatus['transport'] = null;
+  /** The state and reason last logged, and the error: not logged again while they stay the same. */
+  private loggedState = '';
+  private loggedError = '';
+  /** Set by the supervisor, which owns kportctl's overrides, before the session starts; only reported here. */
+  override: SessionStatus['override'] = null;
   private byDestination: DestinationCount[] = [];
 
   constructor(
@@ -39,23 +50,40 @@ export class SessionCore extends EventEmitter {
 
   /** Moves to `next` (or updates the reason when already there); throws on a transition the machine forbids. */
   transition(next: SessionState, reason: string): void {
+    const from = this.current;
     if (next === this.current) {
       if (reason === this.why) return;
       this.why = reason;
     } else {
       if (!TRANSITIONS[this.current].includes(next)) throw new Error(`session ${this.spec.name}: no transition ${this.current} → ${next}`);
-      this.log.info({ from: this.current, to: next, reason }, 'session state');
       this.current = next;
       this.why = reason;
       this.sinceMs = Date.now();
     }
+    this.logState(from);
     this.changed();
   }
 
-  /** Records an error as the last error (and logs it); the caller decides the state. */
+  private logState(from: SessionState): void {
+    const fields = { from, to: this.current, reason: this.why };
+    if (this.current === 'starting') return this.log.debug(fields, 'session state');
+    const key = `${this.current}\n${this.why}`;
+    if (key === this.loggedState) return;
+    this.loggedState = key;
+    // Serving again: the next failure is news, even the same as the last one.
+    if (this.current === 'ready') this.loggedError = '';
+    if (this.current === 'failed') this.log.warn(fields, 'session state');
+    else this.log.info(fields, 'session state');
+  }
+
+  /** Records an error as the last error (and logs it, unless it is the one last logged); the caller decides the state. */
   recordError(err: KportError): void {
     this.lastError = { code: err.code, message: err.message, at: new Date().toISOString() };
-    this.log.warn({ code: err.code, err: err.message }, 'session error');
+    const key = `${err.code}\n${err.message}`;
+    if (key !== this.loggedError) {
+      this.loggedError = key;
+      this.log.warn({ code: err.code, err: err.message }, 'session error');
+    }
     this.emit('errorRecorded', err.code);
     this.changed();
   }
@@ -129,6 +157,7 @@ export class SessionCore extends EventEmitter {
       counters: { ...this.counters },
       destinations: this.byDestination,
       lastError: this.lastError,
+      override: this.override,
     };
   }
 }

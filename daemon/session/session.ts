@@ -21,4 +21,9 @@ export interface SessionDeps {
   /** The session's logger (already bound to its name). */
   log: Logger;
   source: SessionSource;
+  /**
+   * The local ports a runtime session was given at its last start, by port mapping (a proxy: its one port), asked
+   * for again where the spec says 0 (any); one that another process has taken since gives way to a new free port.
+   */
+  keptPorts?: readonly (number | null)[];
 }

@@ -44,31 +44,35 @@ describe('kportctl add', () => {
   test('prints where it listens: the bound port from the add result', async () => {
     answer = () => sessionStatus(forwardSpec('web'), { listeners: [{ address: '127.0.0.1', port: 43_121, remote: 80 }] });
     const r = await kportctl(['add', 'web', 'svc/web', ':80'], env(fake.socket));
-    assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'added forward web: 127.0.0.1:43121 → svc/web:80\n', '']);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'added forward web: 127.0.0.1:43121 → svc/web:80 (ready)\n', '']);
   });
 
-  test('not bound yet: waits for the session.changed that reports the listener', async () => {
+  test('not settled yet: waits for the session.changed that says ready (bound, and checked by kportd)', async () => {
     const spec = forwardSpec('web', { ports: [{ local: 0, remote: 80, spec: ':80' }, { local: 0, remote: 'https', spec: ':https' }] });
     answer = () => {
       // Pushed once the answer has gone out, as a listener bound a moment later would be.
       setImmediate(() => {
         fake.notify('session.changed', sessionStatus(spec, { state: 'starting', reason: 'resolving', listeners: [] }));
         fake.notify('session.changed', sessionStatus(forwardSpec('other')));
-        fake.notify('session.changed', sessionStatus(spec, {
-          state: 'waiting',
-          reason: 'no ready pods',
-          listeners: [
-            { address: '127.0.0.1', port: 40_001, remote: 80 },
-            { address: '127.0.0.1', port: 40_002, remote: 'https' },
-          ],
-        }));
+        const listeners = [
+          { address: '127.0.0.1', port: 40_001, remote: 80 },
+          { address: '127.0.0.1', port: 40_002, remote: 'https' },
+        ];
+        fake.notify('session.changed', sessionStatus(spec, { state: 'waiting', reason: 'connecting to the API server', listeners }));
+        fake.notify('session.changed', sessionStatus(spec, { state: 'ready', reason: 'forwarding to pod web-0', listeners }));
       });
       return sessionStatus(spec, { state: 'starting', reason: 'starting', listeners: [] });
     };
     const r = await kportctl(['add', 'web', 'svc/web', ':80', ':https'], env(fake.socket));
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'added forward web (waiting: no ready pods):\n  127.0.0.1:40001 → svc/web:80\n  127.0.0.1:40002 → svc/web:https\n');
+    assert.equal(r.stdout, 'added forward web (ready):\n  127.0.0.1:40001 → svc/web:80\n  127.0.0.1:40002 → svc/web:https\n');
     assert.deepEqual(fake.calls.map((c) => c.method), ['events.subscribe', 'session.add']);
+  });
+
+  test('failed once bound (a port the pod does not have, no permission): the state and why, still exit 0', async () => {
+    answer = () => sessionStatus(forwardSpec('web'), { state: 'failed', reason: 'service "web" has no port 81', lastError: { code: 'PORT_NOT_FOUND', message: 'service "web" has no port 81', at: new Date().toISOString() } });
+    const r = await kportctl(['add', 'web', 'svc/web', '8080:81'], env(fake.socket));
+    assert.deepEqual([r.code, r.stdout], [0, 'added forward web: 127.0.0.1:8080 → svc/web:80 (failed: service "web" has no port 81)\n']);
   });
 
   test('failed before binding: says so, still exit 0 (kportd keeps the session and retries)', async () => {
@@ -126,6 +130,25 @@ describe('kportctl add', () => {
   });
 });
 
+describe('kportctl add: hints for kubectl port-forward habits', () => {
+  const nowhere = env('/nonexistent/kportd.sock');
+
+  test('the NAME forgotten (kubectl port-forward svc/web 8080:80 typed as kportctl add): the hint puts a name first', async () => {
+    const r = await kportctl(['add', 'svc/web', '8080:80'], nowhere);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^kportctl: USAGE: missing NAME before the target: a forward is named first \(as in: kportctl add web svc\/web 8080:80\)$/m);
+    assert.doesNotMatch(r.stderr, /svc\/svc/);
+    const long = await kportctl(['add', 'deployment/api-server', ':8080', '-n', 'x'], nowhere);
+    assert.match(long.stderr, /\(as in: kportctl add api-server deployment\/api-server :8080\)$/m);
+  });
+
+  test('the TARGET forgotten: the hint puts one in', async () => {
+    const r = await kportctl(['add', 'web', '8080:80'], nowhere);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^kportctl: USAGE: missing TARGET before the ports \(as in: kportctl add web svc\/web 8080:80\)$/m);
+  });
+});
+
 describe('kportctl proxy', () => {
   let fake: FakeDaemon;
   before(async () => {
@@ -138,7 +161,7 @@ describe('kportctl proxy', () => {
   test("kubectl proxy's flags become a proxies[] entry; the bound port is printed", async () => {
     const r = await kportctl(['proxy', 'api', '--port', '0', '--context', 'c', '--accept-hosts', '^a$', '--accept-hosts', '^b$', '--reject-paths', '^/x', '--api-prefix', '/k8s/', '--disable-filter'], env(fake.socket));
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'added proxy api: 127.0.0.1:38001 → API (dev)\n');
+    assert.equal(r.stdout, 'added proxy api: 127.0.0.1:38001 → API (dev) (ready)\n');
     assert.deepEqual(fake.paramsOf('session.add').at(-1), {
       kind: 'proxy',
       entry: { name: 'api', port: 0, context: 'c', apiPrefix: '/k8s/', rejectPaths: ['^/x'], acceptHosts: ['^a$', '^b$'], disableFilter: true },

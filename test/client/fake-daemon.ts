@@ -48,6 +48,7 @@ export function sessionStatus(spec: SessionSpec, over: Partial<SessionStatus> = 
     counters: emptyCounters(),
     destinations: [],
     lastError: null,
+    override: null,
     ...over,
   };
 }
@@ -158,6 +159,21 @@ export class FakeDaemon {
     return s;
   }
 
+  /** kportctl enable / disable as kportd applies them: the spec's enabled, and the override when it differs. */
+  private override(name: string, enabled: boolean): SessionStatus {
+    const s = this.get(name);
+    const declared = s.override === null ? s.spec.enabled : !s.spec.enabled;
+    const changed: SessionStatus = {
+      ...s,
+      spec: { ...s.spec, enabled },
+      state: enabled ? 'starting' : 'stopped',
+      reason: enabled ? 'starting' : `disabled with kportctl disable; kportctl enable ${name} starts it again`,
+      override: enabled === declared ? null : enabled ? 'enabled' : 'disabled',
+    };
+    this.sessions.set(name, changed);
+    return changed;
+  }
+
   private defaults(): Required<FakeHandlers> {
     return {
       'daemon.status': () => daemonStatus(this.socket, { sessions: { ...daemonStatus('').sessions, total: this.sessions.size } }),
@@ -184,9 +200,12 @@ export class FakeDaemon {
         return { removed: name };
       },
       'session.restart': ({ name }) => ({ ...this.get(name), state: 'starting', reason: 'starting' }),
+      'session.enable': ({ name }) => this.override(name, true),
+      'session.disable': ({ name }) => this.override(name, false),
       'session.wait': ({ name }) => this.get(name),
       'events.subscribe': () => ({ subscribed: true }),
       'logs.read': () => ({ lines: [] }),
+      'cluster.names': () => ({ names: [] }),
     };
   }
 }

@@ -93,6 +93,21 @@ describe('follow modes (not a terminal)', () => {
     assert.deepEqual(logs.paramsOf('events.subscribe'), [{ logs: true }]);
   });
 
+  test("logs NAME -f: that session's records only, as they are logged", async () => {
+    const record = (msg: string, session?: string) => ({ level: 30, time: Date.now(), pid: 1, hostname: 'h', msg, ...(session ? { session } : {}) });
+    const logs = await FakeDaemon.start({ 'logs.read': () => ({ lines: [JSON.stringify(record('first', 'web')), JSON.stringify(record('other', 'db'))] }) }, [sessionStatus(forwardSpec('web'))]);
+    fakes.push(logs);
+    const f = Following.start(['logs', 'web', '-f'], env(logs.socket));
+    running.push(f);
+    await f.line(/INFO {2}first session=web$/);
+    logs.notify('log', record('kportd-wide'));
+    logs.notify('log', record('not this one', 'db'));
+    logs.notify('log', record('second', 'web'));
+    await f.next(/INFO {2}second session=web$/);
+    assert.equal(await f.interrupt(), 0);
+    assert.deepEqual(f.lines.map((l) => l.replace(/^\S+ /, '')), ['INFO  first session=web', 'INFO  second session=web']);
+  });
+
   test('kportd going away ends a follow with exit 3 and one line', async () => {
     const doomed = await FakeDaemon.start();
     fakes.push(doomed);
@@ -101,7 +116,7 @@ describe('follow modes (not a terminal)', () => {
     await doomed.subscribed();
     await doomed.close();
     assert.equal(await f.exited, 3);
-    assert.equal(f.stderr, 'kportctl: kportd closed the connection (it stopped)\n');
+    assert.equal(f.stderr, 'kportctl: NOT_RUNNING: kportd closed the connection (it stopped)\n');
   });
 });
 

@@ -20,7 +20,7 @@ describe('gateway and env', () => {
       [
         sessionStatus(gatewaySpec('cluster', { context: 'sim' }), { listeners: [{ address: '127.0.0.1', port: 1080, remote: null }] }),
         sessionStatus(forwardSpec('web')),
-        sessionStatus(gatewaySpec('down'), { state: 'failed', reason: 'address 127.0.0.1:1080 is in use by another process', listeners: [] }),
+        sessionStatus(gatewaySpec('down'), { state: 'failed', reason: 'address 127.0.0.1:1080 is in use by another process', listeners: [], lastError: { code: 'PORT_IN_USE', message: 'address 127.0.0.1:1080 is in use by another process', at: new Date().toISOString() } }),
       ],
     );
   });
@@ -31,7 +31,7 @@ describe('gateway and env', () => {
   test('gateway: the kport.yaml entry its flags make, and where it listens', async () => {
     const r = await run('gateway', 'stg', '-p', '1081', '--context', 'staging', '-n', 'shop', '--allow-namespace', 'shop', '--allow-namespace', 'data', '--connect-timeout', '5s', '--ephemeral');
     assert.deepEqual([r.code, r.stderr], [0, '']);
-    assert.equal(r.stdout, 'added gateway stg: 127.0.0.1:1081 → cluster (dev)\n');
+    assert.equal(r.stdout, 'added gateway stg: 127.0.0.1:1081 → cluster (dev) (ready)\n');
     assert.deepEqual(fake.paramsOf('session.add').at(-1), {
       kind: 'gateway',
       entry: { name: 'stg', port: 1081, context: 'staging', namespace: 'shop', namespaces: ['shop', 'data'], connectTimeout: '5s' },
@@ -53,8 +53,8 @@ describe('gateway and env', () => {
   });
 
   test('env: a forward, a gateway that is not listening, and no NAME are errors', async () => {
-    assert.deepEqual(await run('env', 'web'), { code: 1, stdout: '', stderr: 'kportctl: web is a forward, not a gateway (kportctl gateway NAME adds one)\n' });
-    assert.deepEqual(await run('env', 'down'), { code: 1, stdout: '', stderr: 'kportctl: down is not listening (failed: address 127.0.0.1:1080 is in use by another process)\n' });
+    assert.deepEqual(await run('env', 'web'), { code: 1, stdout: '', stderr: 'kportctl: NOT_FOUND: web is a forward, not a gateway (kportctl gateway NAME adds one)\n' });
+    assert.deepEqual(await run('env', 'down'), { code: 1, stdout: '', stderr: 'kportctl: PORT_IN_USE: down is not listening (failed: address 127.0.0.1:1080 is in use by another process)\n' });
     assert.equal((await run('env')).code, 2);
   });
 

@@ -1,6 +1,7 @@
 /** `kportctl list` against a fake kportd: the table fits, has no colour off a terminal, and --json is what kportd said. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { parse } from 'yaml';
 import type { SessionStatus } from '../../daemon/api/session.js';
 import { daemonStatus, FakeDaemon, forwardSpec, proxySpec, sessionStatus } from './fake-daemon.js';
 import { env, kportctl } from './kportctl.js';
@@ -109,8 +110,56 @@ describe('kportctl list', { concurrency: true }, () => {
     assert.equal(r.stderr, '');
   });
 
+  test('a kport.yaml with errors is said in one line under the table, pointing at kportctl status', async () => {
+    const issue = { severity: 'error' as const, file: '/home/u/kport.yaml', line: 4, col: 12, path: '', message: 'the list opened here with "[" is not closed' };
+    for (const [errors, says] of [[[issue], 'kport.yaml has 1 error'], [[issue, issue], 'kport.yaml has 2 errors']] as const) {
+      const config = { file: '/home/u/kport.yaml', loadedAt: new Date().toISOString(), ok: false, blank: null, errors: [...errors], warnings: [] };
+      const broken = await FakeDaemon.start({ 'daemon.status': () => daemonStatus('/k.sock', { config }) }, sessions().slice(0, 1));
+      try {
+        const r = await kportctl(['list'], env(broken.socket));
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /^web +ready/m);
+        assert.equal(r.stderr, `${says}; the last good version is running: kportctl status\n`);
+      } finally {
+        await broken.close();
+      }
+    }
+  });
+
+  test('list NAME…: those sessions only; KIND/NAME as -o name prints it works too; one not there is exit 1 after the rest', async () => {
+    const two = await kportctl(['list', 'web', 'proxy/k8s'], env(fake.socket));
+    assert.equal(two.code, 0, two.stderr);
+    assert.deepEqual(two.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(' ')[0]), ['k8s', 'web']);
+    const missing = await kportctl(['ls', 'web', 'nope'], env(fake.socket));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stdout, /^web +ready/m);
+    assert.equal(missing.stderr, 'kportctl: NOT_FOUND: no session named "nope" (kportctl list shows them all)\n');
+  });
+
+  test('-o name and -o yaml; get is list', async () => {
+    const names = await kportctl(['get', '-o', 'name'], env(fake.socket));
+    assert.deepEqual([names.code, names.stdout], [0, `forward/${LONG}\nforward/api\nproxy/k8s\nforward/web\n`]);
+    const yaml = await kportctl(['list', 'web', '-o', 'yaml'], env(fake.socket));
+    assert.equal(yaml.code, 0, yaml.stderr);
+    assert.deepEqual(parse(yaml.stdout), [fake.sessions.get('web')]);
+  });
+
+  test("--wide shows the kubeconfig a session was added with", async () => {
+    const own = await FakeDaemon.start({}, [sessionStatus(forwardSpec('k2', { kubeconfig: ['/home/u/k2.yaml', '/home/u/k3.yaml'] })), sessionStatus(forwardSpec('plain'))]);
+    try {
+      const r = await kportctl(['list', '--wide'], env(own.socket));
+      const [head, k2, plain] = r.stdout.trimEnd().split('\n');
+      const at = head!.indexOf('KUBECONFIG');
+      assert.ok(at > 0, head);
+      assert.equal(k2!.slice(at).split(/ {2,}/)[0], '/home/u/k2.yaml:/home/u/k3.yaml');
+      assert.equal(plain!.slice(at, at + 10).trim(), '');
+    } finally {
+      await own.close();
+    }
+  });
+
   test('bad combinations are usage errors', async () => {
-    for (const args of [['list', '-o', 'yaml'], ['list', '-w', '--json'], ['list', 'web']]) {
+    for (const args of [['list', '-o', 'xml'], ['list', '-w', '--json'], ['list', '-w', '-o', 'name'], ['list', '-o', 'json', '--wide']]) {
       const r = await kportctl(args, env(fake.socket));
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /^usage: kportctl list/m);

@@ -37,7 +37,7 @@ describe('what kportctl loads', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const args of [['list'], ['list', '--json'], ['status'], ['port', 'web'], ['wait', 'web'], ['--help']]) {
+  for (const args of [['list'], ['list', '-o', 'json'], ['status'], ['port', 'web'], ['wait', 'web'], ['version'], ['--help']]) {
     test(`kportctl ${args.join(' ')} loads no yaml, no zod, nothing of the daemon but its contract`, async () => {
       const r = await run(args, fake.socket, join(dir, `${args.join('-')}.txt`));
       assert.equal(r.code, 0, r.stdout);

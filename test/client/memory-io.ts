@@ -54,17 +54,17 @@ export interface InProcess {
 }
 
 /** Starts `kportctl ARGS` in this process with `env`; on a pretend terminal when `terminal` is given. */
-export function startInProcess(args: string[], env: Record<string, string>, terminal: Terminal | null = null): InProcess {
+export function startInProcess(args: string[], env: Record<string, string>, terminal: Terminal | null = null, over: Partial<Pick<Io, 'cwd' | 'platform'>> = {}): InProcess {
   const stdout = new Captured(terminal);
   const stderr = new Captured(terminal);
   let interrupt = () => {};
   const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
-  const io: Io = { stdout, stderr, env, cwd: '/', interrupted: () => interrupted };
+  const io: Io = { stdout, stderr, env, cwd: '/', platform: 'linux', interrupted: () => interrupted, ...over };
   const done = runCli(args, COMMANDS, io).then((code) => ({ code, stdout: stdout.text, stderr: stderr.text }));
   return { stdout, stderr, interrupt, done };
 }
 
 /** Runs `kportctl ARGS` in this process to its end, as a pipe would see it (not a terminal). */
-export function runInProcess(args: string[], env: Record<string, string>): Promise<Ran> {
-  return startInProcess(args, env).done;
+export function runInProcess(args: string[], env: Record<string, string>, over: Partial<Pick<Io, 'cwd' | 'platform'>> = {}): Promise<Ran> {
+  return startInProcess(args, env, null, over).done;
 }

@@ -9,10 +9,10 @@ import { proxyEntry } from '../../client/commands/proxy.js';
 import { reloadLines } from '../../client/commands/reload.js';
 import { statusLines } from '../../client/commands/status.js';
 import { age, bytes, clock, endpoint, oneLine, target } from '../../client/output/format.js';
-import { logLine, prettyLogFileLine } from '../../client/output/log-line.js';
 import { listenerRoutes, route, sessionColumns } from '../../client/output/sessions.js';
 import { styleFor } from '../../client/output/style.js';
 import { table, tableWidth, truncate } from '../../client/output/table.js';
+import { logLine, prettyLogFileLine } from '../../daemon/api/log-line.js';
 import type { DaemonStatus } from '../../daemon/api/rpc.js';
 import { daemonStatus, forwardSpec, proxySpec, sessionStatus } from './fake-daemon.js';
 
@@ -193,7 +193,8 @@ describe('flag values', () => {
   });
 
   test('add: kubectl port-forward arguments become a forwards[] entry', () => {
-    assert.deepEqual(forwardEntry(['web', 'svc/web', '8080:80', '9090'], { namespace: 'ns', context: 'c', address: ['0.0.0.0'], 'connect-timeout': '10' }), {
+    const here = { env: {}, cwd: '/home/u' };
+    assert.deepEqual(forwardEntry(['web', 'svc/web', '8080:80', '9090'], { namespace: 'ns', context: 'c', address: ['0.0.0.0'], 'connect-timeout': '10' }, here), {
       name: 'web',
       target: 'svc/web',
       ports: ['8080:80', '9090'],
@@ -202,19 +203,33 @@ describe('flag values', () => {
       address: ['0.0.0.0'],
       connectTimeout: 10,
     });
-    assert.deepEqual(forwardEntry(['dbg', 'my-pod', ':9229'], {}), { name: 'dbg', target: 'pod/my-pod', ports: [':9229'] });
-    assert.deepEqual(forwardEntry(['api', '8080'], { selector: 'app=api', balance: 'first' }), { name: 'api', selector: { app: 'api' }, ports: ['8080'], balance: 'first' });
-    assert.throws(() => forwardEntry(['web', '8080:80'], {}), /missing TARGET before the ports/);
-    assert.throws(() => forwardEntry(['web', 'svc/web'], {}), /missing PORT/);
-    assert.throws(() => forwardEntry(['web', 'svc/web', '80'], { 'connect-timeout': 'soon' }), UsageError);
+    assert.deepEqual(forwardEntry(['dbg', 'my-pod', ':9229'], {}, here), { name: 'dbg', target: 'pod/my-pod', ports: [':9229'] });
+    assert.deepEqual(forwardEntry(['api', '8080'], { selector: 'app=api', balance: 'first' }, here), { name: 'api', selector: { app: 'api' }, ports: ['8080'], balance: 'first' });
+    assert.throws(() => forwardEntry(['web', '8080:80'], {}, here), /missing TARGET before the ports/);
+    assert.throws(() => forwardEntry(['web', 'svc/web'], {}, here), /missing PORT/);
+    assert.throws(() => forwardEntry(['web', 'svc/web', '80'], { 'connect-timeout': 'soon' }, here), UsageError);
+  });
+
+  test("add: kubectl's --address forms: comma lists and repeats", () => {
+    const here = { env: {}, cwd: '/' };
+    assert.deepEqual(forwardEntry(['w', 'svc/w', '80'], { address: ['127.0.0.1,::1', 'localhost'] }, here).address, ['127.0.0.1', '::1', 'localhost']);
+    assert.throws(() => forwardEntry(['w', 'svc/w', '80'], { address: ['127.0.0.1,'] }, here), /--address: "127\.0\.0\.1," has an empty address/);
+  });
+
+  test("add: --kubeconfig, else the caller's $KUBECONFIG (a list), made absolute; neither: kportd's", () => {
+    const cwd = '/home/u';
+    assert.deepEqual(forwardEntry(['w', 'svc/w', '80'], { kubeconfig: 'k2' }, { env: { KUBECONFIG: '/other' }, cwd }).kubeconfig, ['/home/u/k2']);
+    assert.deepEqual(forwardEntry(['w', 'svc/w', '80'], {}, { env: { KUBECONFIG: 'k2::/etc/k3:k2' }, cwd }).kubeconfig, ['/home/u/k2', '/etc/k3']);
+    assert.equal('kubeconfig' in forwardEntry(['w', 'svc/w', '80'], {}, { env: { KUBECONFIG: '' }, cwd }), false);
   });
 
   test('proxy: kubectl proxy flags become a proxies[] entry, paths made absolute', () => {
     assert.deepEqual(
-      proxyEntry('api', { port: '0', 'accept-hosts': ['^a$', '^b$'], 'disable-filter': true, www: 'site', 'unix-socket': 'k.sock', 'api-prefix': '/k8s/' }, '/home/u'),
+      proxyEntry('api', { port: '0', 'accept-hosts': ['^a$', '^b$'], 'disable-filter': true, www: 'site', 'unix-socket': 'k.sock', 'api-prefix': '/k8s/' }, {}, '/home/u'),
       { name: 'api', port: 0, unixSocket: '/home/u/k.sock', apiPrefix: '/k8s/', acceptHosts: ['^a$', '^b$'], disableFilter: true, www: '/home/u/site' },
     );
-    assert.throws(() => proxyEntry('api', { port: 'http' }, '/'), UsageError);
+    assert.deepEqual(proxyEntry('api', {}, { KUBECONFIG: 'k2' }, '/home/u'), { name: 'api', kubeconfig: ['/home/u/k2'] });
+    assert.throws(() => proxyEntry('api', { port: 'http' }, {}, '/'), UsageError);
   });
 
   test('port: the listener for REMOTE as written or as a number, else the first', () => {

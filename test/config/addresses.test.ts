@@ -4,9 +4,10 @@ import { formatHostPort, isLoopback, overlaps, parseAddress } from '../../config
 import { parseDuration } from '../../config/duration.js';
 
 test('addresses are IP literals or localhost, in canonical form', () => {
-  const cases: Array<[string, string]> = [
+  const cases: Array<[string, string | string[]]> = [
     ['127.0.0.1', '127.0.0.1'],
-    ['localhost', '127.0.0.1'],
+    // As kubectl port-forward --address localhost: both loopbacks.
+    ['localhost', ['127.0.0.1', '::1']],
     ['0.0.0.0', '0.0.0.0'],
     ['::1', '::1'],
     ['0:0:0:0:0:0:0:1', '::1'],
@@ -14,7 +15,7 @@ test('addresses are IP literals or localhost, in canonical form', () => {
     ['FE80::0001', 'fe80::1'],
     ['192.168.1.20', '192.168.1.20'],
   ];
-  for (const [text, canonical] of cases) assert.deepEqual(parseAddress(text), { ok: true, value: canonical }, text);
+  for (const [text, canonical] of cases) assert.deepEqual(parseAddress(text), { ok: true, value: [canonical].flat() }, text);
   assert.deepEqual(parseAddress('myhost'), { ok: false, message: '"myhost" is not an IP address (or localhost)' });
   assert.deepEqual(parseAddress('[::1]'), { ok: false, message: '"[::1]" is not an IP address: write IPv6 addresses without brackets' });
   assert.deepEqual(parseAddress('127.0.0.1:80'), { ok: false, message: '"127.0.0.1:80" is not an IP address (or localhost)' });

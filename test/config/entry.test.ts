@@ -39,6 +39,7 @@ test('a good entry resolves with the file\'s defaults', async () => {
       kind: 'forward',
       name: 'db',
       context: 'staging',
+      kubeconfig: null,
       namespace: 'shop',
       target: { kind: 'statefulset', name: 'db' },
       ports: [{ local: 15432, remote: 5432, spec: '15432:5432' }],
@@ -60,6 +61,20 @@ test('without a state, the environment\'s kubeconfig and the built-in defaults a
   assert.equal(result.spec.kind === 'proxy' && result.spec.www, join(box.dir, 'ui'));
 });
 
+test("an entry with its own kubeconfig (kportctl add's --kubeconfig or $KUBECONFIG) is checked against it, not the file's", async () => {
+  const other = await box.write('other.kubeconfig', 'current-context: sim2\ncontexts:\n  - {name: sim2, context: {namespace: two}}\n  - {name: sim3, context: {}}\n');
+  const own = await resolveEntry('forward', { name: 'w2', target: 'svc/web', ports: ['18081:80'], kubeconfig: [other] }, { state, existing: existing() }, box.env());
+  assert.ok(own.ok, JSON.stringify(own));
+  // Its kubeconfig's current-context and that context's namespace; defaults.context belongs to the file's kubeconfig.
+  assert.deepEqual([own.spec.kubeconfig, own.spec.context, own.spec.kind === 'forward' && own.spec.namespace], [[other], 'sim2', 'shop']);
+  const named = await resolveEntry('forward', { name: 'w3', target: 'svc/web', ports: ['18082:80'], kubeconfig: [other], context: 'sim3' }, { state, existing: existing() }, box.env());
+  assert.equal(named.ok && named.spec.context, 'sim3');
+  const wrong = await resolveEntry('forward', { name: 'w4', target: 'svc/web', ports: ['18083:80'], kubeconfig: [other], context: 'staging' }, { state, existing: existing() }, box.env());
+  assert.deepEqual(wrong.ok ? [] : wrong.errors.map(formatIssue), ['context: context "staging" is not in the kubeconfig (contexts: sim2, sim3)']);
+  const relative = await resolveEntry('forward', { name: 'w5', target: 'svc/web', ports: ['18084:80'], kubeconfig: 'other.kubeconfig' }, { state, existing: existing() }, box.env());
+  assert.deepEqual(relative.ok && relative.spec.kubeconfig, [other]);
+});
+
 test('errors carry paths relative to the entry and no position', async () => {
   const result = await resolveEntry(
     'forward',
@@ -70,7 +85,7 @@ test('errors carry paths relative to the entry and no position', async () => {
   assert.deepEqual(result.ok ? [] : result.errors.map(formatIssue), [
     'ports[1]: "80:abc!" is not a port or port name',
     'balance: expected one of "round-robin", "first", got "rr"',
-    'extra: unknown key "extra" (keys here: name, target, selector, ports, context, namespace, address, balance, connectTimeout, transport, enabled)',
+    'extra: unknown key "extra" (keys here: name, target, selector, ports, context, kubeconfig, namespace, address, balance, connectTimeout, transport, enabled)',
   ]);
 });
 

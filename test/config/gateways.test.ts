@@ -69,7 +69,7 @@ test('mistakes are placed in the file', async () => {
     'k.yaml:4:24: gateways[0].namespaces[1]: "data" is already in this list (namespaces[0])',
     'k.yaml:5:20: gateways[0].clusterDomain: "Cluster Local" is not a valid cluster domain: use lowercase letters, digits, \'-\' and \'.\', each dot-separated part starting and ending with a letter or digit',
     'k.yaml:6:11: gateways[0].port: port 70000 is out of range (0–65535)',
-    'k.yaml:7:5: gateways[0].socks: unknown key "socks" (keys here: name, port, address, context, namespace, clusterDomain, namespaces, connectTimeout, transport, namespaceIdle, enabled)',
+    'k.yaml:7:5: gateways[0].socks: unknown key "socks" (keys here: name, port, address, context, kubeconfig, namespace, clusterDomain, namespaces, connectTimeout, transport, namespaceIdle, enabled)',
   ]);
 });
 

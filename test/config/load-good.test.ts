@@ -57,7 +57,7 @@ test('every key of a forward, and how defaults, entries and the kubeconfig combi
   const yaml = `
 defaults:
   context: staging
-  address: [localhost, "::1"]
+  address: localhost           # both loopbacks, as kubectl
   connectTimeout: 2m
   transport: spdy
 forwards:
@@ -225,6 +225,17 @@ test('kubeconfig: a list, expanded and relative to the file; merged as kubectl m
     ],
   );
   assert.equal(state.file, file);
+});
+
+test("a session's own kubeconfig: its contexts and current-context, relative to the file", async () => {
+  await box.write('own.kubeconfig', 'current-context: mine\ncontexts:\n- name: mine\n  context: {namespace: ns-mine}\n');
+  const yaml = 'forwards:\n  - {name: a, kubeconfig: own.kubeconfig, target: svc/a, ports: [1]}\n  - {name: b, target: svc/b, ports: [2]}\nproxies:\n  - {name: p, kubeconfig: [own.kubeconfig], context: mine, port: 0}\n';
+  const state = stateOf(await loadConfigText(yaml, 'k.yaml', box.env()));
+  const own = [join(box.dir, 'own.kubeconfig')];
+  assert.deepEqual(state.forwards.map((f) => [f.name, f.kubeconfig, f.context, f.namespace]), [['a', own, 'mine', 'ns-mine'], ['b', null, 'dev', 'team']]);
+  assert.deepEqual([state.proxies[0]!.kubeconfig, state.proxies[0]!.context], [own, 'mine']);
+  const wrong = await loadConfigText('forwards:\n  - {name: a, kubeconfig: own.kubeconfig, context: dev, target: svc/a, ports: [1]}\n', 'k.yaml', box.env());
+  assert.deepEqual(wrong.ok ? [] : wrong.errors.map((e) => `${e.line}:${e.col}: ${e.path}: ${e.message}`), ['2:52: forwards[0].context: context "dev" is not in the kubeconfig (contexts: mine)']);
 });
 
 test('$KUBECONFIG with several files, missing ones skipped', async () => {

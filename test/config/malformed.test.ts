@@ -77,7 +77,7 @@ test('prototype keys are only unknown keys', SAFETY_NET, async () => {
   const result = await loadConfigText('__proto__: {polluted: true}\nforwards:\n  - {name: a, target: svc/a, ports: [1], constructor: 1}\n', 'k.yaml', box.env());
   assert.deepEqual(errorsOf(result), [
     'k.yaml:1:1: __proto__: unknown key "__proto__" (keys here: kubeconfig, defaults, forwards, proxies, gateways, metrics)',
-    'k.yaml:3:42: forwards[0].constructor: unknown key "constructor" (keys here: name, target, selector, ports, context, namespace, address, balance, connectTimeout, transport, enabled)',
+    'k.yaml:3:42: forwards[0].constructor: unknown key "constructor" (keys here: name, target, selector, ports, context, kubeconfig, namespace, address, balance, connectTimeout, transport, enabled)',
   ]);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });

@@ -47,18 +47,18 @@ function storeWith(name: string, sessions: unknown[]) {
 
 test('every valid entry comes back as it was stored', () => {
   const { store } = storeWith('good.json', good);
-  assert.deepEqual(store.load(env), good);
+  assert.deepEqual(store.load(env).sessions, good);
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('good.json.')), []);
 });
 
 test('what kport.yaml would take is taken: a proxy with only kind and name gets its defaults', () => {
   const { store } = storeWith('minimal.json', [{ kind: 'proxy', name: 'q' }]);
-  assert.deepEqual(store.load(env), [proxySpec('q', { context: null })]);
+  assert.deepEqual(store.load(env).sessions, [proxySpec('q', { context: null })]);
 });
 
 test('invalid entries and later duplicates are moved aside, named in a warning; the rest load', () => {
   const { file, store, lines } = storeWith('mixed.json', [...good, ...bad.map(([, entry]) => entry)]);
-  assert.deepEqual(store.load(env), good);
+  assert.deepEqual(store.load(env).sessions, good);
   const aside = readdirSync(dir).filter((f) => f.startsWith('mixed.json.rejected-'));
   assert.equal(aside.length, 1);
   const rejected = JSON.parse(readFileSync(join(dir, aside[0]!), 'utf8')) as { version: number; sessions: unknown[]; errors: string[][] };
@@ -71,6 +71,29 @@ test('invalid entries and later duplicates are moved aside, named in a warning; 
   assert.match(warning!.msg, /9 of 14 runtime sessions are invalid/);
   // What is left on disk is what loaded, so the next start does not reject them again.
   assert.deepEqual((JSON.parse(readFileSync(file, 'utf8')) as { sessions: unknown[] }).sessions, good);
+});
+
+test('kept ports and enable/disable overrides come back; wrong shapes are left out with a warning; a rejected entry keeps them', () => {
+  const { file, store, lines } = storeWith('extras.json', []);
+  const kept = forwardSpec('kept', { ports: [{ local: 0, remote: 80, spec: ':80' }, { local: 8443, remote: 443, spec: '8443:443' }] });
+  store.save({ sessions: [kept, proxySpec('p', { port: 0 })], enabled: new Map([['db', true], ['kept', false]]), ports: new Map([['kept', [40123, null]], ['gone', [1]]]) });
+  const back = store.load(env);
+  assert.deepEqual(back.sessions.map((x) => x.name), ['kept', 'p']);
+  assert.deepEqual([...back.enabled], [['db', true], ['kept', false]]);
+  // Ports of a session no longer stored are not written.
+  assert.deepEqual([...back.ports], [['kept', [40123, null]]]);
+
+  const data = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...data, sessions: [...(data.sessions as unknown[]), { kind: 'forward', name: 'broken' }], enabled: { db: 'yes', kept: false }, ports: { kept: [70000], p: [40124] } }));
+  const again = store.load(env);
+  assert.deepEqual([...again.enabled], [['kept', false]]);
+  assert.deepEqual([...again.ports], [['p', [40124]]]);
+  const warned = lines.map((l) => JSON.parse(l) as { msg: string; sessions?: string[] }).filter((l) => /wrong shape/.test(l.msg));
+  assert.deepEqual(warned.map((w) => w.sessions), [['db'], ['kept']]);
+  // The broken entry was moved aside; what stays on disk still has the overrides and ports.
+  const left = JSON.parse(readFileSync(file, 'utf8')) as { enabled: unknown; ports: unknown; sessions: unknown[] };
+  assert.equal(left.sessions.length, 2);
+  assert.deepEqual(left.enabled, { db: 'yes', kept: false });
 });
 
 test('kportd starts on a sessions.json of invalid entries and runs the valid ones', async () => {

@@ -7,13 +7,12 @@ import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
 import type { ConfigEnv, SessionSpec } from '../../config/types.js';
-import type { KportError } from '../../daemon/api/errors.js';
 import type { SessionSource } from '../../daemon/api/session.js';
 import { SessionCore } from '../../daemon/session/core.js';
 import { DisabledSession } from '../../daemon/session/disabled.js';
 import type { Session } from '../../daemon/session/session.js';
 import { SessionStore } from '../../daemon/state.js';
-import { Supervisor } from '../../daemon/supervisor.js';
+import { Supervisor, type SessionPlan } from '../../daemon/supervisor.js';
 import { silentLogger } from '../helpers/log.js';
 import { forwardSpec } from '../helpers/specs.js';
 
@@ -41,8 +40,8 @@ async function start(yaml: string | null, stored: SessionSpec[] = []): Promise<S
   writeFileSync(join(dir, 'sessions.json'), JSON.stringify({ version: 1, sessions: stored }));
   const log = silentLogger();
   // As kportd's own factory: disabled and displaced sessions are listed, never started.
-  const createSession = (spec: SessionSpec, source: SessionSource, _kubeconfig: readonly string[], conflict: KportError | null) => {
-    if (!spec.enabled || conflict) return new DisabledSession(spec, source, log, conflict);
+  const createSession = (spec: SessionSpec, { source, conflict, override }: SessionPlan) => {
+    if (!spec.enabled || conflict) return new DisabledSession(spec, source, log, conflict, override === false);
     const s = new FakeSession(spec, source);
     made.push(s);
     return s;

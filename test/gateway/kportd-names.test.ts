@@ -137,7 +137,7 @@ describe('gateway names through a real kportd', () => {
 
   test('kportctl gateway adds a runtime gateway, kept in sessions.json', async () => {
     const out = await k.ok('gateway', 'extra', '--port', '0', '--allow-namespace', 'default', '--allow-namespace', 'ns1');
-    assert.match(out, /^added gateway extra: 127\.0\.0\.1:\d+ → cluster \(sim\)\n$/);
+    assert.match(out, /^added gateway extra: 127\.0\.0\.1:\d+ → cluster \(sim\) \(ready\)\n$/);
     const stored = JSON.parse(readFileSync(join(k.stateDir, 'sessions.json'), 'utf8')) as { sessions: { name: string; kind: string; namespaces: string[] }[] };
     assert.deepEqual(stored.sessions.map((s) => [s.kind, s.name, s.namespaces]), [['gateway', 'extra', ['default', 'ns1']]]);
     await rpc.call('session.wait', { name: 'extra', timeoutMs: 10_000 });

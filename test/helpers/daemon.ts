@@ -49,8 +49,13 @@ export class KportdHarness {
 
   /** Runs kportctl with this harness's environment. */
   ctl(...args: string[]): Promise<CtlResult> {
+    return this.ctlWith({}, ...args);
+  }
+
+  /** Runs kportctl with this harness's environment and `extra` over it (a user's own $KUBECONFIG). */
+  ctlWith(extra: Record<string, string>, ...args: string[]): Promise<CtlResult> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [KPORTCTL, ...args], { env: this.env(), timeout: 60_000 }, (err, stdout, stderr) => {
+      execFile(process.execPath, [KPORTCTL, ...args], { env: { ...this.env(), ...extra }, timeout: 60_000 }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
       });
     });

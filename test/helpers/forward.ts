@@ -88,10 +88,10 @@ export function recordStates(session: ForwardSession): SessionState[] {
   return seen;
 }
 
-/** GET / on 127.0.0.1:port (a fresh connection each time); resolves with the body (the pod's name + newline). */
-export function httpGet(port: number, path = '/'): Promise<string> {
+/** GET / on 127.0.0.1:port, or `host` (a fresh connection each time); resolves with the body (the pod's name + newline). */
+export function httpGet(port: number, path = '/', host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close' } }, (res) => {
+    const req = request({ host, port, path, agent: false, headers: { connection: 'close' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));

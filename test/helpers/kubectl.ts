@@ -1,23 +1,14 @@
 /** Running the real kubectl against a simulated cluster; tests skip with a reason where it is absent. */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { firstExecutable, which } from './path.js';
 import { startAndWait, stop, type Started } from './process.js';
 
 /** The kubectl binary: $KUBECTL, else the first `kubectl` on PATH, else /usr/bin/kubectl; null when none. */
 export function findKubectl(): string | null {
-  const candidates = [process.env.KUBECTL, ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'kubectl')), '/usr/bin/kubectl'];
-  for (const c of candidates) {
-    if (!c) continue;
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      // not here
-    }
-  }
-  return null;
+  return firstExecutable([process.env.KUBECTL, which('kubectl') ?? undefined, '/usr/bin/kubectl']);
 }
 
 /** `{ skip: reason }` for node:test when kubectl is missing, else `{}`. */

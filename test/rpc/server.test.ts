@@ -30,9 +30,12 @@ function table(over: Partial<Handlers> = {}): Handlers {
     'session.add': unused,
     'session.remove': unused,
     'session.restart': unused,
+    'session.enable': unused,
+    'session.disable': unused,
     'session.wait': unused,
     'events.subscribe': unused,
     'logs.read': unused,
+    'cluster.names': unused,
     ...over,
   };
 }

@@ -1,6 +1,15 @@
-/** kportd's pino JSON records as one readable line: `12:00:01.123 INFO  session added session=web kind=forward`. */
-import { clock, oneLine } from './format.js';
-import type { Paint, Style } from './style.js';
+/**
+ * kportd's pino JSON records as one readable line: `12:00:01.123 INFO  session added session=web kind=forward`.
+ * The one shape for both places a person reads them: `kportctl logs` and kportd's foreground log on a terminal.
+ */
+import { clock, oneLine, type Paint } from './terminal-text.js';
+
+/** The colours a log line uses (kportctl's Style is one; plain functions when colour is off). */
+export interface LogPaints {
+  red: Paint;
+  yellow: Paint;
+  dim: Paint;
+}
 
 const LEVELS: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
@@ -11,14 +20,14 @@ function value(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
-function levelPaint(level: number, style: Style): Paint {
+function levelPaint(level: number, style: LogPaints): Paint {
   if (level >= 50) return style.red;
   if (level >= 40) return style.yellow;
   return level < 30 ? style.dim : (t) => t;
 }
 
 /** One record as a line; process fields (pid, hostname) are left out. */
-export function logLine(record: Record<string, unknown>, style: Style): string {
+export function logLine(record: Record<string, unknown>, style: LogPaints): string {
   const { level, time, msg, pid: _pid, hostname: _hostname, ...fields } = record;
   const at = typeof time === 'number' || typeof time === 'string' ? new Date(time) : null;
   const when = at && !Number.isNaN(at.getTime()) ? clock(at, true) : '--:--:--.---';
@@ -29,7 +38,7 @@ export function logLine(record: Record<string, unknown>, style: Style): string {
 }
 
 /** A line of kportd's log file as a line to print: pretty when it is a JSON record, as it is otherwise. */
-export function prettyLogFileLine(line: string, style: Style): string {
+export function prettyLogFileLine(line: string, style: LogPaints): string {
   try {
     const record: unknown = JSON.parse(line);
     if (typeof record === 'object' && record !== null && !Array.isArray(record)) return logLine(record as Record<string, unknown>, style);
