@@ -144,7 +144,7 @@ says when kport.yaml has errors, is missing or is empty.`,
     const missing = names.filter((n, i) => names.indexOf(n) === i && !all.some((s) => s.name === n));
     if (format === 'json') io.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
     // yaml is loaded for -o yaml only: every other list (and every other verb) goes without it.
-    else if (format === 'yaml') io.stdout.write((await import('yaml')).stringify(sessions));
+    else if (format === 'yaml') io.stdout.write((await import('../output/yaml.js')).yaml(sessions));
     else if (format === 'name') io.stdout.write(sessions.map((s) => `${kindName(s)}\n`).join(''));
     else {
       if (sessions.length > 0) io.stdout.write(`${render(sessions, format === 'wide', io).join('\n')}\n`);

@@ -15,7 +15,6 @@ import { AccessReviews } from './access.js';
 import { Reachability } from './reachability.js';
 import type { TransportPreference } from './transport/types.js';
 import type { Dispatcher } from 'undici';
-import { makePool } from './pool.js';
 
 /** How to set up TLS to the API server: one SecureContext per set of TLS material. */
 export interface Transport {
@@ -143,7 +142,8 @@ export class KubeClient {
     if (this.pool === null || this.poolKey !== this.agentKey) {
       void this.pool?.then((p) => p.close());
       this.poolKey = this.agentKey;
-      this.pool = makePool(this.server, this.transport!, this.proxyUrl ? this.agent : null);
+      const [transport, tunnel] = [this.transport!, this.proxyUrl ? this.agent : null];
+      this.pool = import('./pool.js').then(({ makePool }) => makePool(this.server, transport, tunnel));
     }
     return this.pool;
   }
@@ -153,8 +153,7 @@ export class KubeClient {
     // Idle pooled connections close after 30 s: well before API servers drop idle keep-alives, so a reuse never races a close.
     const base = { keepAlive: true, keepAliveMsecs: 30_000, timeout: 30_000, ...transport };
     if (!this.proxyUrl) return new Agent(base);
-    if (this.proxyUrl.startsWith('socks')) return new (await import('socks-proxy-agent')).SocksProxyAgent(this.proxyUrl, base);
-    return new (await import('hpagent')).HttpsProxyAgent({ ...base, proxy: this.proxyUrl });
+    return (await import('./proxy-agent.js')).proxyAgent(this.proxyUrl, base);
   }
 
   /** The full URL of an API path (`/api/v1/...`), keeping any path prefix of the server. */

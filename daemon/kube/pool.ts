@@ -2,12 +2,13 @@
  * The undici Pool a context's proxies relay plain requests through: keep-alive HTTP/1.1 connections to the
  * API server with the context's TLS material, one request at a time per connection (no pipelining: a slow
  * watch must never hold up the answers queued behind it), no header or body timeouts (watches and log
- * follows stay silent for as long as they like, as kubectl proxy allows). undici is loaded on first use, so
- * a daemon without proxies never pays for it.
+ * follows stay silent for as long as they like, as kubectl proxy allows). This module (and undici with it)
+ * is imported on a proxy's first request, so a daemon without proxies never pays for it; its imports are
+ * static, as a CommonJS package's named exports reach a bundle's dynamic import() only through a module of ours.
  */
 import type { Agent as HttpAgent } from 'node:http';
 import type { Socket } from 'node:net';
-import type { buildConnector, Dispatcher } from 'undici';
+import { getGlobalDispatcher, Pool, type buildConnector, type Dispatcher } from 'undici';
 import type { Transport } from './client.js';
 
 /** How long a new connection may take, as kubectl's dialer allows (30 s). */
@@ -34,9 +35,13 @@ function tunnelled(agent: HttpAgent, transport: Transport): buildConnector.conne
 }
 
 /** A Pool to `server`'s origin with this TLS material; `tunnel` (the context's agent) when the cluster has a proxy-url. */
-export async function makePool(server: URL, transport: Transport, tunnel: HttpAgent | null): Promise<Dispatcher> {
-  const { Pool } = await import('undici');
+export function makePool(server: URL, transport: Transport, tunnel: HttpAgent | null): Dispatcher {
   const { secureContext, servername, rejectUnauthorized } = transport;
   const connect = tunnel ? tunnelled(tunnel, transport) : { secureContext, servername, rejectUnauthorized, timeout: CONNECT_TIMEOUT_MS };
   return new Pool(server.origin, { connect, pipelining: 1, keepAliveTimeout: KEEP_ALIVE_MS, headersTimeout: 0, bodyTimeout: 0 });
+}
+
+/** undici's shared agent, for an upstream that brings no Pool of its own (a plain-HTTP fake in tests). */
+export function sharedDispatcher(): Dispatcher {
+  return getGlobalDispatcher();
 }

@@ -8,7 +8,6 @@ import type { ProxySpec } from '../../config/types.js';
 import { compileFilter, filterHost, type RequestFilter } from './filter.js';
 import { BAD_REQUEST, FORBIDDEN, NOT_FOUND, plain, redirect, send, sendRaw, type Reply } from './reply.js';
 import { parseTarget, route, withSlash, type Prefixes } from './route.js';
-import { serveStatic, staticError } from './static.js';
 import { relayUpgrade } from './upgrade.js';
 import { relay, type Meter, type RelayOutcome, type Upstream } from './upstream.js';
 
@@ -75,13 +74,16 @@ function handled(req: IncomingMessage, path: string, status: number, rejected: s
 /** Handles a normal request. */
 export async function handleRequest(req: IncomingMessage, res: ServerResponse, rules: ProxyRules, upstream: Upstream, meter: Meter): Promise<Handled> {
   const { decision, path } = decide(req, rules);
+  // The file server is loaded on a `www` proxy's first file request: few proxies serve files at all.
+  let files: typeof import('./static.js') | null = null;
   try {
     switch (decision.kind) {
       case 'reply':
         send(res, decision.reply);
         return handled(req, path, decision.reply.status, decision.rejected);
       case 'static':
-        return handled(req, path, await serveStatic(req, res, decision.root, decision.path, decision.search));
+        files = await import('./static.js');
+        return handled(req, path, await files.serveStatic(req, res, decision.root, decision.path, decision.search));
       case 'api': {
         const outcome = await relay(req, res, upstream, decision.rawPath, decision.search, meter);
         return { ...outcome, method: req.method ?? '', path, reached: outcome.unreachable === null, rejected: null };
@@ -89,7 +91,7 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, r
     }
   } catch (err) {
     // Only static files get here (a folder that cannot be read); relays settle their own failures.
-    if (!res.headersSent) send(res, staticError(err));
+    if (!res.headersSent && files) send(res, files.staticError(err));
     else res.destroy();
     return handled(req, path, res.statusCode);
   }

@@ -154,7 +154,7 @@ export async function relay(req: IncomingMessage, res: ServerResponse, upstream:
   let pool: Dispatcher;
   try {
     opts = await upstream.connectOptions();
-    pool = upstream.dispatcher ? await upstream.dispatcher() : (await import('undici')).getGlobalDispatcher();
+    pool = upstream.dispatcher ? await upstream.dispatcher() : (await import('../kube/pool.js')).sharedDispatcher();
   } catch (err) {
     return failEarly(res, outcome, toKportError(err, 'UPSTREAM_ERROR'));
   }
