@@ -9,10 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { connect, type RpcClient } from '../client/rpc.js';
 import { DAEMON_NODE_FLAGS } from '../daemon/api/launch.js';
+import { KPORTD } from '../test/helpers/bin.js';
 import { waitUntil } from '../test/helpers/wait.js';
 import { rssMB } from './usage.js';
 
@@ -28,7 +28,8 @@ export interface Kportd {
   stop(): Promise<void>;
 }
 
-const daemonMain = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
+/** The shipped kportd (package.json's bin: the bundle), so the figures are those of what users run. */
+const daemonMain = KPORTD;
 
 /** Where kportd CPU profiles go (KPORT_BENCH_PROF=1), else null; workers start no kportd. */
 const PROFILE_ROOT = process.env.KPORT_BENCH_PROF === '1' && isMainThread ? process.env.KPORT_BENCH_PROF_DIR || mkdtempSync(join(tmpdir(), 'kport-bench-prof-')) : null;

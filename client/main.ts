@@ -35,4 +35,5 @@ const io: Io = {
   platform: process.platform,
   interrupted: () => new Promise((resolve) => void process.once('SIGINT', () => resolve())),
 };
-process.exitCode = await runCli(process.argv.slice(2), COMMANDS, io);
+// Not a top-level await: the single executable's CommonJS bundle has none.
+void runCli(process.argv.slice(2), COMMANDS, io).then((code) => (process.exitCode = code));

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { configEnvFromProcess, defaultConfigPath } from '../config/paths.js';
 import { KportError } from './api/errors.js';
+import { IN_SEA } from './api/build.js';
 import { announceReady, launchDaemon, LaunchFailed } from './api/launch.js';
 import { daemonPaths, type DaemonPaths } from './api/paths.js';
 import { VERSION } from './api/version.js';
@@ -102,7 +103,7 @@ async function detach(paths: DaemonPaths, argv: string[]): Promise<void> {
   const probe = await probeSocket(paths.socket).catch((err: Error) => fail(err.message, 1));
   if (probe.state === 'alive') fail(`already running${probe.pid ? ` (pid ${probe.pid})` : ''} on ${paths.socket}`, 1);
   try {
-    const pid = await launchDaemon({ execPath: process.execPath, script: fileURLToPath(import.meta.url), args: argv, execArgv: process.execArgv, env: process.env }, paths);
+    const pid = await launchDaemon({ execPath: process.execPath, script: IN_SEA ? null : fileURLToPath(import.meta.url), args: argv, execArgv: process.execArgv, env: process.env }, paths);
     process.stdout.write(`kportd started (pid ${pid}); socket ${paths.socket}; log ${paths.log}\n`);
   } catch (err) {
     if (err instanceof LaunchFailed) fail(err.message, 1);
@@ -110,4 +111,5 @@ async function detach(paths: DaemonPaths, argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv.slice(2));
+// Not a top-level await: the single executable's CommonJS bundle has none (a failure still ends the process).
+void main(process.argv.slice(2));

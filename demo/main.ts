@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_DELAYS, SimCluster } from '../test/cluster/cluster.js';
+import { KPORTCTL, KPORTD } from '../test/helpers/bin.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const config = process.env.KPORT_DEMO_CONFIG ?? join(root, 'config', 'examples', 'demo.yaml');
@@ -26,7 +27,7 @@ const label = process.stdout.isTTY ? '\x1b[1mdemo:\x1b[0m' : 'demo:';
 const say = (text: string) => process.stdout.write(`${label} ${text}\n`);
 say(`simulated cluster at ${cluster.url} (kubeconfig ${kubeconfigPath})`);
 
-const kportd = spawn(process.execPath, [join(root, 'dist', 'daemon', 'main.js'), '--foreground', '--config', config], {
+const kportd = spawn(process.execPath, [KPORTD, '--foreground', '--config', config], {
   stdio: 'inherit',
   env: { ...process.env, KPORT_DEMO_KUBECONFIG: kubeconfigPath, KPORT_STATE_DIR: stateDir, KPORT_SOCKET: socket },
 });
@@ -35,7 +36,7 @@ say(`kportd is starting with ${config}. In another terminal, try:
     curl http://127.0.0.1:8080/                      # answered by a web pod, round-robin
     printf 'hello\\n' | nc -q1 127.0.0.1 15432        # echoed back by db-0
     curl http://127.0.0.1:8001/api/v1/namespaces/default/pods   # kubectl proxy, inside kportd
-    KPORT_SOCKET=${socket} node ${join(root, 'dist', 'client', 'main.js')} list -w   # kportctl list -w, once installed
+    KPORT_SOCKET=${socket} node ${KPORTCTL} list -w   # kportctl list -w, once installed
     KUBECONFIG=${kubeconfigPath} kubectl get pods -w
   A web pod is deleted every ${deleteEveryMs / 1000} s: the forward fails over by itself. Ctrl-C stops everything.`);
 

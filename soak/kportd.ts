@@ -7,12 +7,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connect } from '../client/rpc.js';
+import { KPORTD } from '../test/helpers/bin.js';
 import type { MethodName, ParamsIn, Results } from '../daemon/api/rpc.js';
 import { waitUntil } from '../test/helpers/wait.js';
 
-const KPORTD = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
+
 
 /** How the process ended, if it did. */
 export interface Exit {

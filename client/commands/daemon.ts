@@ -4,14 +4,15 @@ import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { KportError } from '../../daemon/api/errors.js';
-import { DAEMON_NODE_FLAGS, launchDaemon, LaunchFailed } from '../../daemon/api/launch.js';
+import { IN_BUNDLE, IN_SEA } from '../../daemon/api/build.js';
+import { invocation, launchDaemon, LaunchFailed } from '../../daemon/api/launch.js';
 import { daemonPaths } from '../../daemon/api/paths.js';
 import { command, EXIT, type Io } from '../command.js';
 import { STANDARD_EXITS } from '../help.js';
 import { connect, DaemonNotRunning } from '../rpc.js';
 
-/** kportd's entry point, shipped next to kportctl's. */
-export const DAEMON_MAIN = fileURLToPath(new URL('../../daemon/main.js', import.meta.url));
+/** kportd's entry point, shipped next to kportctl's (null in the single executable, which is kportd too). */
+export const DAEMON_MAIN = IN_SEA ? null : fileURLToPath(new URL(IN_BUNDLE ? './kportd.js' : '../../daemon/main.js', import.meta.url));
 /** How long `stop` waits for the socket to go quiet. */
 const STOP_DEADLINE_MS = 10_000;
 const STOP_POLL_MS = 50;
@@ -32,7 +33,8 @@ async function launch(args: string[], io: Io): Promise<number> {
 
 /** Runs `kportd --foreground` attached with this same node and waits for it. */
 function runDaemon(args: string[], io: Io, foreground: boolean): Promise<number> {
-  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, DAEMON_MAIN, ...args], { stdio: 'inherit', env: io.env, cwd: io.cwd });
+  const run = invocation({ execPath: process.execPath, script: DAEMON_MAIN, args, env: io.env });
+  const child = spawn(process.execPath, run.argv, { stdio: 'inherit', env: run.env, cwd: io.cwd });
   // Attached, Ctrl-C reaches kportd too (same process group): outlive it so its exit status is ours.
   // A SIGTERM is meant for the pair (a process manager signals one pid): pass it on.
   const terminate = () => void child.kill('SIGTERM');

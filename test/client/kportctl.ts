@@ -1,10 +1,10 @@
 /** Runs the built kportctl as a child process, as a user's shell would (stdout a pipe: not a TTY). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { KPORTCTL } from '../helpers/bin.js';
 
-/** dist/client/main.js, beside this compiled test. */
-export const KPORTCTL = fileURLToPath(new URL('../../client/main.js', import.meta.url));
+/** The shipped kportctl (package.json's bin: the bundle). */
+export { KPORTCTL };
 
 /** What a finished run printed and its exit code. */
 export interface Ran {

@@ -3,14 +3,13 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connect, type RpcClient } from '../../client/rpc.js';
 import { exited, startAndWait, stop as stopChild } from './process.js';
 
-const dist = fileURLToPath(new URL('../..', import.meta.url));
-/** The compiled kportd and kportctl entry points. */
-export const KPORTD = join(dist, 'daemon', 'main.js');
-export const KPORTCTL = join(dist, 'client', 'main.js');
+import { KPORTCTL, KPORTD } from './bin.js';
+
+/** The shipped kportd and kportctl entry points (the bundles). */
+export { KPORTCTL, KPORTD };
 
 /** What a kportctl run printed. */
 export interface CtlResult {

@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { which } from '../helpers/path.js';
+import { DAEMON_NODE_FLAGS } from '../../daemon/api/launch.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { name: string; version: string; license: string; bin: Record<string, string>; engines: unknown; dependencies: Record<string, string>; scripts: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { name: string; version: string; license: string; bin: Record<string, string>; engines: unknown; dependencies?: Record<string, string>; scripts: Record<string, string> };
 const dir = mkdtempSync(join(tmpdir(), 'kport-pack-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -44,6 +45,9 @@ function bytesUnder(path: string): number {
   return total;
 }
 
+/** Every file the tarball may hold. */
+const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^config\/kport\.schema\.json$/, /^config\/examples\/[\w.-]+\.yaml$/, /^dist\/bundle\/(kportd|kportctl|chunk-[A-Z0-9]+)\.js$/];
+
 /** Lifecycle scripts npm runs when a package is installed. */
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare', 'preprepare', 'postprepare'];
 
@@ -61,11 +65,15 @@ describe('npm pack, then an install of the tarball', () => {
     files = info!.files.map((f) => f.path);
   });
 
-  test('the tarball holds the built kportd and kportctl, the schema, LICENSE and README; no tests, sources or maps', { skip: !npm && 'npm is not on PATH' }, () => {
-    for (const f of ['dist/daemon/main.js', 'dist/client/main.js', 'dist/config/load.js', 'config/kport.schema.json', 'LICENSE', 'README.md', 'package.json']) assert.ok(files.includes(f), f);
-    assert.deepEqual(files.filter((f) => /^dist\/(test|bench|demo)\/|\.map$|\.ts$/.test(f)), []);
+  test('the tarball holds exactly what the allowlist names: the bundles, the schema and examples, LICENSE, README, package.json', { skip: !npm && 'npm is not on PATH' }, () => {
+    for (const f of [pkg.bin.kportd!, pkg.bin.kportctl!, 'config/kport.schema.json', 'config/examples/kport.example.yaml', 'LICENSE', 'README.md', 'package.json']) assert.ok(files.includes(f), f);
+    assert.deepEqual(files.filter((f) => !ALLOWED.some((re) => re.test(f))), []);
     assert.match(readFileSync(join(repo, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);
     assert.equal(pkg.license, 'Apache-2.0');
+  });
+
+  test('the package depends on nothing: every library is inside the bundles', () => {
+    assert.deepEqual(pkg.dependencies ?? {}, {});
   });
 
   test('nothing runs at install: no lifecycle script; prepack builds dist/ for npm pack', () => {
@@ -103,11 +111,11 @@ describe('npm pack, then an install of the tarball', () => {
     const home = join(dir, 'home');
     mkdirSync(home);
     const env = { HOME: home, PATH: join(dir, 'no-bin'), KPORT_SOCKET: join(dir, 'none.sock') };
-    const service = await run(join(prefix, 'node_modules', pkg.name, 'dist', 'client', 'main.js'), ['service', 'install'], { env: { ...env, PATH: `${env.PATH}:${process.env.PATH}` } });
+    const service = await run(join(prefix, 'node_modules', pkg.name, pkg.bin.kportctl!), ['service', 'install'], { env: { ...env, PATH: `${env.PATH}:${process.env.PATH}` } });
     assert.equal(service.code, 0, service.stderr);
     const unit = readFileSync(join(home, '.config', 'systemd', 'user', 'kportd.service'), 'utf8');
-    const main = realpathSync(join(prefix, 'node_modules', pkg.name, 'dist', 'daemon', 'main.js'));
-    assert.ok(unit.includes(`ExecStart="${process.execPath}" "${main}" "--foreground"`), unit);
+    const main = realpathSync(join(prefix, 'node_modules', pkg.name, pkg.bin.kportd!));
+    assert.ok(unit.includes(`ExecStart=${[process.execPath, ...DAEMON_NODE_FLAGS, main, '--foreground'].map((a) => `"${a}"`).join(' ')}`), unit);
 
     const size = bytesUnder(join(prefix, 'node_modules'));
     t.diagnostic(`installed size: ${(size / 1e6).toFixed(1)} MB (${size} bytes) in node_modules, of which kport itself ${(bytesUnder(join(prefix, 'node_modules', pkg.name)) / 1e6).toFixed(2)} MB; tarball ${(statSync(tarball).size / 1e3).toFixed(0)} kB`);
