@@ -6,18 +6,18 @@
  * kportd and kportctl are run from package.json's `bin`: what the package ships. Nothing is asserted.
  * `node dist/bench/lean.js` prints the table.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { SimCluster } from '../test/cluster/cluster.js';
 import { findKubectl } from '../test/helpers/kubectl.js';
-import { startAndWait, stop } from '../test/helpers/process.js';
-import { benchProxy } from './proxy.js';
+import { BENCH_POD, startCluster } from './cluster.js';
 import { startKportd, type Kportd } from './kportd.js';
+import { startKubectlForward, type KubectlForward } from './kubectl.js';
+import { median, open } from './load.js';
+import { benchProxy } from './proxy.js';
+import { cpuSeconds, rssMB } from './usage.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin;
@@ -46,29 +46,8 @@ export interface LeanFigures {
   series: { connections: number; rssMB: number }[];
 }
 
-// ---- the cluster, in a worker thread ------------------------------------------------------------
-
-interface ClusterInfo {
-  kubeconfig: string;
-}
-
-async function clusterWorker(): Promise<void> {
-  const port = parentPort!;
-  const cluster = await SimCluster.start({ world: 'demo' });
-  await cluster.waitFor(() => cluster.readyPods('default').length === 3, 10_000, 'demo pods ready');
-  port.postMessage({ kubeconfig: cluster.kubeconfigPath } satisfies ClusterInfo);
-  port.once('message', () => void cluster.stop().then(() => process.exit(0)));
-}
-
-async function startCluster(): Promise<{ info: ClusterInfo; stop(): Promise<void> }> {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { bench: 'lean-cluster' } });
-  const info = await new Promise<ClusterInfo>((resolve, reject) => (worker.once('message', resolve), worker.once('error', reject)));
-  return { info, stop: () => new Promise((resolve) => (worker.once('exit', () => resolve()), worker.postMessage('stop'))) };
-}
-
 // ---- helpers --------------------------------------------------------------------------------------
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const range = (xs: number[]) => `${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))}`;
 
 /** Runs a command to its end; resolves with its wall time in ms (rejects on a non-zero exit). */
@@ -76,18 +55,6 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<num
   const started = performance.now();
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { env, timeout: 60_000 }, (err, _stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message} ${stderr}`)) : resolve(performance.now() - started)));
-  });
-}
-
-/** Resident memory of a process, from /proc, in MB. */
-function rssMB(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-}
-
-function open(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = tcpConnect({ port, host: '127.0.0.1', noDelay: true }, () => resolve(s));
-    s.once('error', reject);
   });
 }
 
@@ -156,48 +123,50 @@ async function proxyRow(): Promise<LeanRow> {
   };
 }
 
-/** `kubectl port-forward` of the echo pod, on a free local port. */
-async function kubectlForward(kubeconfig: string, cache: string): Promise<{ child: ChildProcess; port: number } | null> {
-  const kubectl = findKubectl();
-  if (!kubectl) return null;
-  const started = await startAndWait(kubectl, [`--kubeconfig=${kubeconfig}`, `--cache-dir=${cache}`, 'port-forward', 'pod/db-0', ':5432'], /Forwarding from 127\.0\.0\.1:(\d+)/);
-  return { child: started.child, port: Number(started.match[1]) };
+/** `kubectl port-forward` (its default form) of the bench pod's echo port; null where kubectl is absent. */
+async function kubectlForward(kubeconfig: string): Promise<KubectlForward | null> {
+  return findKubectl() ? startKubectlForward(kubeconfig, BENCH_POD.name, [BENCH_POD.echoPort], 'tunnel') : null;
 }
 
 /** kportd with 100 idle forwards vs a kubectl port-forward process with one (after one connection). */
 async function idleRow(kubeconfig: string, dir: string): Promise<LeanRow> {
   const lines = Array.from({ length: IDLE_FORWARDS }, (_, i) => `\n  - { name: idle-${i}, target: sts/db, ports: [":5432"] }`);
   const kportd = await startKportd(join(dir, 'idle'), `kubeconfig: ${kubeconfig}\nforwards:${lines.join('')}\n`);
-  const kubectl = await kubectlForward(kubeconfig, join(dir, 'kubectl-cache'));
+  const kubectl = await kubectlForward(kubeconfig);
   try {
-    if (kubectl) await echo(kubectl.port, 1);
+    if (kubectl) await echo(kubectl.ports[0]!, 1);
     await settle();
     return {
       figure: `kportd RSS, ${IDLE_FORWARDS} idle forwards`,
       kport: `${Math.round(kportd.rssMB())} MB`,
-      anchor: kubectl ? `a kubectl port-forward, one forward: ${Math.round(rssMB(kubectl.child.pid!))} MB` : 'kubectl not found',
+      anchor: kubectl ? `a kubectl port-forward, one forward: ${Math.round(rssMB(kubectl.pid))} MB` : 'kubectl not found',
     };
   } finally {
     await kportd.stop();
-    if (kubectl) await stop(kubectl.child);
+    if (kubectl) await kubectl.stop();
   }
 }
 
 /** RSS idle and after ~2 GB over 600 connections through one forward, kport and kubectl; then kport's series to 10,000 connections. */
 async function trafficRows(kubeconfig: string, dir: string): Promise<{ rows: LeanRow[]; series: LeanFigures['series'] }> {
-  const kportd: Kportd = await startKportd(join(dir, 'traffic'), `kubeconfig: ${kubeconfig}\nforwards:\n  - { name: echo, target: sts/db, ports: [":5432"] }\n`);
-  const kubectl = await kubectlForward(kubeconfig, join(dir, 'kubectl-cache'));
+  const kportd: Kportd = await startKportd(join(dir, 'traffic'), `kubeconfig: ${kubeconfig}\nforwards:\n  - { name: echo, target: pod/${BENCH_POD.name}, ports: [":${BENCH_POD.echoPort}"] }\n`);
+  const kubectl = await kubectlForward(kubeconfig);
   try {
     const port = await kportd.port('echo');
     await echo(port, 1);
-    if (kubectl) await echo(kubectl.port, 1);
+    if (kubectl) await echo(kubectl.ports[0]!, 1);
     await settle();
-    const idle = { kport: kportd.rssMB(), kubectl: kubectl ? rssMB(kubectl.child.pid!) : NaN };
+    const idle = { kport: kportd.rssMB(), kubectl: kubectl ? rssMB(kubectl.pid) : NaN };
     const each = Math.ceil(TRAFFIC_BYTES / TRAFFIC_CONNECTIONS);
-    await traffic(port, TRAFFIC_CONNECTIONS, TRAFFIC_PARALLEL, each);
-    if (kubectl) await traffic(kubectl.port, TRAFFIC_CONNECTIONS, TRAFFIC_PARALLEL, each);
+    // CPU seconds per GB echoed: what the machine's load does not change much, unlike MB/s.
+    const cpuPerGB = async (pid: number, p: number) => {
+      const before = cpuSeconds(pid);
+      await traffic(p, TRAFFIC_CONNECTIONS, TRAFFIC_PARALLEL, each);
+      return (cpuSeconds(pid) - before) / ((each * TRAFFIC_CONNECTIONS) / 1024 ** 3);
+    };
+    const cpu = { kport: await cpuPerGB(kportd.child.pid!, port), kubectl: kubectl ? await cpuPerGB(kubectl.pid, kubectl.ports[0]!) : NaN };
     await settle();
-    const after = { kport: kportd.rssMB(), kubectl: kubectl ? rssMB(kubectl.child.pid!) : NaN };
+    const after = { kport: kportd.rssMB(), kubectl: kubectl ? rssMB(kubectl.pid) : NaN };
     const series: LeanFigures['series'] = [{ connections: 0, rssMB: Math.round(after.kport) }];
     for (let n = SERIES_STEP; n <= SERIES_CONNECTIONS; n += SERIES_STEP) {
       await traffic(port, SERIES_STEP, TRAFFIC_PARALLEL, 4096);
@@ -208,15 +177,15 @@ async function trafficRows(kubeconfig: string, dir: string): Promise<{ rows: Lea
       rows: [
         {
           figure: `kportd RSS after ${TRAFFIC_CONNECTIONS} connections and ${gb} GB through one forward`,
-          kport: `${Math.round(after.kport)} MB (${Math.round(idle.kport)} MB idle: ${after.kport - idle.kport >= 0 ? '+' : ''}${Math.round(after.kport - idle.kport)} MB)`,
-          anchor: kubectl ? `kubectl port-forward: ${Math.round(after.kubectl)} MB (${Math.round(idle.kubectl)} MB idle)` : 'kubectl not found',
+          kport: `${Math.round(after.kport)} MB (${Math.round(idle.kport)} MB idle: ${after.kport - idle.kport >= 0 ? '+' : ''}${Math.round(after.kport - idle.kport)} MB; ${cpu.kport.toFixed(1)} CPU s/GB)`,
+          anchor: kubectl ? `kubectl port-forward: ${Math.round(after.kubectl)} MB (${Math.round(idle.kubectl)} MB idle; ${cpu.kubectl.toFixed(1)} CPU s/GB)` : 'kubectl not found',
         },
       ],
       series,
     };
   } finally {
     await kportd.stop();
-    if (kubectl) await stop(kubectl.child);
+    if (kubectl) await kubectl.stop();
   }
 }
 
@@ -294,10 +263,4 @@ export async function printLean(): Promise<void> {
   console.log(formatLean(await benchLean()));
 }
 
-const job = workerData as { bench?: string } | undefined;
-if (!isMainThread && job?.bench === 'lean-cluster') {
-  await clusterWorker();
-} else if (isMainThread && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await printLean();
-}
-
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await printLean();
