@@ -2,7 +2,8 @@
  * A real kportd process for benchmarks: started with a config, ready when its sessions are.
  * KPORT_BENCH_PROF=1 runs every kportd under `node --cpu-prof`, one folder per daemon under
  * KPORT_BENCH_PROF_DIR (default: a new temp folder, named on stderr); the profile is written when
- * kportd exits. KPORT_BENCH_NODE_ARGS passes any other node flags.
+ * kportd exits. KPORT_BENCH_NODE_ARGS passes any other node flags, after kportd's own (DAEMON_NODE_FLAGS, as its
+ * launcher sets them); a first word "-" drops kportd's own, to measure node's defaults.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { connect, type RpcClient } from '../client/rpc.js';
+import { DAEMON_NODE_FLAGS } from '../daemon/api/launch.js';
 import { waitUntil } from '../test/helpers/wait.js';
 import { rssMB } from './usage.js';
 
@@ -41,7 +43,9 @@ export async function startKportd(dir: string, config: string): Promise<Kportd> 
   const file = join(dir, 'kport.yaml');
   writeFileSync(file, config);
   const socket = join(dir, 'kportd.sock');
-  const nodeArgs = [...(process.env.KPORT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...profileArgs(basename(dir))];
+  const extra = (process.env.KPORT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = extra[0] === '-' ? extra.slice(1) : [...DAEMON_NODE_FLAGS, ...extra];
+  nodeArgs.push(...profileArgs(basename(dir)));
   const child = spawn(process.execPath, [...nodeArgs, daemonMain, '--foreground', '--config', file], { stdio: 'ignore', env: { ...process.env, KPORT_STATE_DIR: dir, KPORT_SOCKET: socket } });
   // A benchmark that dies half-way must not leave kportd running.
   const orphanGuard = () => child.kill('SIGKILL');

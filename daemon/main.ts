@@ -3,17 +3,14 @@
  * kportd's process: `kportd check [FILE]`, `kportd --foreground` (runs attached), and plain
  * `kportd`, which starts a detached copy of itself and returns once its socket answers.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runCheck } from '../config/check.js';
 import { configEnvFromProcess, defaultConfigPath } from '../config/paths.js';
 import { KportError } from './api/errors.js';
+import { announceReady, launchDaemon, LaunchFailed } from './api/launch.js';
 import { daemonPaths, type DaemonPaths } from './api/paths.js';
 import { VERSION } from './api/version.js';
-import { AlreadyRunning, startDaemon } from './daemon.js';
 import { probeSocket } from './liveness.js';
 
 const USAGE = `usage: kportd [--config FILE] [--foreground] [--log-level LEVEL]
@@ -29,7 +26,6 @@ Environment: KPORT_CONFIG, KPORT_STATE_DIR (state folder), KPORT_SOCKET (control
 `;
 /** Shutdown must finish within this long after SIGTERM/SIGINT. */
 const SHUTDOWN_DEADLINE_MS = 4_500;
-const START_DEADLINE_MS = 15_000;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`kportd: ${message}\n`);
@@ -38,6 +34,8 @@ function fail(message: string, code: number): never {
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'check') {
+    // Loaded only here: the daemon's own start and the detaching launcher never need the checker's report.
+    const { runCheck } = await import('../config/check.js');
     const result = await runCheck(argv[1], process.env);
     process.stdout.write(result.text);
     process.exitCode = result.code;
@@ -75,9 +73,12 @@ async function main(argv: string[]): Promise<void> {
 
 /** Runs the daemon in this process until a signal or `kportctl stop`. */
 async function runAttached(paths: DaemonPaths, configFile: string, env: ReturnType<typeof configEnvFromProcess>, logLevel: string | undefined, foreground: boolean): Promise<void> {
+  // Loaded only by the process that runs the daemon: the launcher that detaches it never pays for it.
+  const { AlreadyRunning, startDaemon } = await import('./daemon.js');
   let daemon;
   try {
     daemon = await startDaemon({ paths, configFile, env, foreground, logLevel });
+    announceReady(process.env);
   } catch (err) {
     if (err instanceof AlreadyRunning) fail(err.message, 1);
     fail(err instanceof KportError ? err.message : String((err as Error).stack ?? err), 1);
@@ -96,30 +97,17 @@ async function runAttached(paths: DaemonPaths, configFile: string, env: ReturnTy
   process.exit(0);
 }
 
-/** Starts a detached `kportd --daemonized` (its own session; output to the log) and waits for its socket. */
+/** Starts a detached `kportd --daemonized` (launch.ts) and returns once its socket answers. */
 async function detach(paths: DaemonPaths, argv: string[]): Promise<void> {
   const probe = await probeSocket(paths.socket).catch((err: Error) => fail(err.message, 1));
   if (probe.state === 'alive') fail(`already running${probe.pid ? ` (pid ${probe.pid})` : ''} on ${paths.socket}`, 1);
-  mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
-  const out = openSync(paths.log, 'a', 0o600);
-  const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, [...process.execArgv, self, ...argv, '--daemonized'], { detached: true, stdio: ['ignore', out, out] });
-  closeSync(out);
-  let exited: number | string | null = null;
-  child.once('exit', (code, signal) => (exited = code ?? signal));
-  child.unref();
-  const deadline = Date.now() + START_DEADLINE_MS;
-  while (Date.now() < deadline) {
-    if (exited !== null) fail(`failed to start (exit ${exited}); see ${paths.log}`, 1);
-    const now = await probeSocket(paths.socket).catch(() => ({ state: 'absent' as const }));
-    if (now.state === 'alive' && now.pid === child.pid) {
-      process.stdout.write(`kportd started (pid ${child.pid}); socket ${paths.socket}; log ${paths.log}\n`);
-      return;
-    }
-    if (now.state === 'alive') fail(`another kportd (pid ${now.pid}) started at the same time on ${paths.socket}`, 1);
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    const pid = await launchDaemon({ execPath: process.execPath, script: fileURLToPath(import.meta.url), args: argv, execArgv: process.execArgv, env: process.env }, paths);
+    process.stdout.write(`kportd started (pid ${pid}); socket ${paths.socket}; log ${paths.log}\n`);
+  } catch (err) {
+    if (err instanceof LaunchFailed) fail(err.message, 1);
+    throw err;
   }
-  fail(`did not answer on ${paths.socket} within ${START_DEADLINE_MS / 1000} s; see ${paths.log}`, 1);
 }
 
 await main(process.argv.slice(2));

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { KportError } from '../../daemon/api/errors.js';
+import { DAEMON_NODE_FLAGS, launchDaemon, LaunchFailed } from '../../daemon/api/launch.js';
 import { daemonPaths } from '../../daemon/api/paths.js';
 import { command, EXIT, type Io } from '../command.js';
 import { STANDARD_EXITS } from '../help.js';
@@ -15,9 +16,23 @@ export const DAEMON_MAIN = fileURLToPath(new URL('../../daemon/main.js', import.
 const STOP_DEADLINE_MS = 10_000;
 const STOP_POLL_MS = 50;
 
-/** Runs kportd with this same node and waits for it: it detaches by itself and returns once it answers. */
+/** Starts kportd detached, as `kportd` itself would, and returns once its socket answers (no kportd in between). */
+async function launch(args: string[], io: Io): Promise<number> {
+  const paths = daemonPaths(io.env);
+  try {
+    const pid = await launchDaemon({ execPath: process.execPath, script: DAEMON_MAIN, args, env: io.env, cwd: io.cwd }, paths);
+    io.stdout.write(`kportd started (pid ${pid}); socket ${paths.socket}; log ${paths.log}\n`);
+    return EXIT.OK;
+  } catch (err) {
+    if (!(err instanceof LaunchFailed)) throw err;
+    io.stderr.write(`kportd: ${err.message}\n`);
+    return EXIT.ERROR;
+  }
+}
+
+/** Runs `kportd --foreground` attached with this same node and waits for it. */
 function runDaemon(args: string[], io: Io, foreground: boolean): Promise<number> {
-  const child = spawn(process.execPath, [DAEMON_MAIN, ...args], { stdio: 'inherit', env: io.env, cwd: io.cwd });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, DAEMON_MAIN, ...args], { stdio: 'inherit', env: io.env, cwd: io.cwd });
   // Attached, Ctrl-C reaches kportd too (same process group): outlive it so its exit status is ours.
   // A SIGTERM is meant for the pair (a process manager signals one pid): pass it on.
   const terminate = () => void child.kill('SIGTERM');
@@ -59,7 +74,7 @@ to the terminal, until Ctrl-C. If kportd is already running, says so and exits 0
       if (!(err instanceof DaemonNotRunning)) throw err;
     }
     const args = [...(f.config !== undefined ? ['--config', resolve(io.cwd, f.config)] : []), ...(f.foreground ? ['--foreground'] : [])];
-    return runDaemon(args, io, f.foreground === true);
+    return f.foreground === true ? runDaemon(args, io, true) : launch(args, io);
   },
 });
 

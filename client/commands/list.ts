@@ -1,6 +1,5 @@
 /** `kportctl list`: every session as a table fitting the terminal, or JSON; `-w` follows changes. */
 import { basename } from 'node:path';
-import { stringify } from 'yaml';
 import { KportError } from '../../daemon/api/errors.js';
 import type { ConfigStatus } from '../../daemon/api/rpc.js';
 import type { SessionStatus } from '../../daemon/api/session.js';
@@ -144,7 +143,8 @@ says when kport.yaml has errors, is missing or is empty.`,
     const sessions = only ? all.filter((s) => only.has(s.name)) : all;
     const missing = names.filter((n, i) => names.indexOf(n) === i && !all.some((s) => s.name === n));
     if (format === 'json') io.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
-    else if (format === 'yaml') io.stdout.write(stringify(sessions));
+    // yaml is loaded for -o yaml only: every other list (and every other verb) goes without it.
+    else if (format === 'yaml') io.stdout.write((await import('yaml')).stringify(sessions));
     else if (format === 'name') io.stdout.write(sessions.map((s) => `${kindName(s)}\n`).join(''));
     else {
       if (sessions.length > 0) io.stdout.write(`${render(sessions, format === 'wide', io).join('\n')}\n`);

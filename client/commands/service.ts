@@ -11,6 +11,7 @@ import { STANDARD_EXITS } from '../help.js';
 import { DaemonNotRunning, type RpcClient } from '../rpc.js';
 import { PASSED_ENV, serviceFile, servicePath, SYSTEMD_UNIT, type ServicePlatform, type ServiceSpec } from '../service/files.js';
 import { managerSteps, run, shellLine, type ManagerSteps } from '../service/manager.js';
+import { invocation } from '../../daemon/api/launch.js';
 import { DAEMON_MAIN } from './daemon.js';
 
 const ACTIONS = ['install', 'uninstall', 'status'] as const;
@@ -33,10 +34,11 @@ function settingFor(io: Io): Setting {
   return { platform, path, steps, manager: platform === 'darwin' ? 'launchctl' : 'systemctl --user', io };
 }
 
-/** This kportctl's kportd, this node, and the variables of this shell kportd needs. */
+/** This kportctl's kportd with its node flags, this node, and the variables of this shell kportd needs. */
 function specFor(io: Io): ServiceSpec {
   const env = Object.fromEntries(PASSED_ENV.flatMap((k) => (io.env[k] ? [[k, io.env[k]!]] : [])));
-  return { argv: [process.execPath, DAEMON_MAIN, '--foreground'], env, version: VERSION };
+  const run = invocation({ execPath: process.execPath, script: DAEMON_MAIN, args: ['--foreground'], env });
+  return { argv: [process.execPath, ...run.argv], env: run.env as Record<string, string>, version: VERSION };
 }
 
 /** Whether the service manager answers here. */

@@ -4,7 +4,6 @@
  * `svc/`, `pod/`, `deploy/`, `sts/`, `rs/` from kportd (what its watch caches already hold: no API request per
  * keystroke); contexts from the kubeconfig kubectl would read. Nothing here fails: what cannot be had is left out.
  */
-import { readKubeconfig } from '../../config/kubeconfig.js';
 import { kubeconfigFromEnv } from '../../config/paths.js';
 import { TARGET_KINDS } from '../../config/target.js';
 import type { CachedKind } from '../../daemon/api/rpc.js';
@@ -76,6 +75,8 @@ async function fromDaemon<T>(src: CompletionSources, ask: (rpc: RpcClient) => Pr
 /** The contexts of the kubeconfig kubectl would read: --kubeconfig, else $KUBECONFIG, else ~/.kube/config. */
 async function contexts(src: CompletionSources, kubeconfig: string | undefined): Promise<string[]> {
   const files = kubeconfig ? [localPath(kubeconfig, src.cwd)] : kubeconfigFromEnv({ env: src.env, home: src.home, cwd: src.cwd });
+  // The kubeconfig reader (and yaml with it) is loaded when a completion needs contexts, not by every verb.
+  const { readKubeconfig } = await import('../../config/kubeconfig.js');
   const read = await readKubeconfig(files.map((f) => (f.startsWith('~/') ? `${src.home}${f.slice(1)}` : f)));
   return read.view ? [...read.view.contexts.keys()] : [];
 }

@@ -1,12 +1,13 @@
 /**
  * The control contract between kportd and kportctl, defined once: JSON-RPC 2.0 over a WebSocket
- * on a Unix socket. Method names, their params (validated with zod on the daemon side), their
- * results, the notifications, and how error codes map to JSON-RPC codes.
+ * on a Unix socket. Method names, their params (zod schemas in params.ts, which only the daemon
+ * loads: kportctl imports nothing here at run time but constants), their results, the notifications,
+ * and how error codes map to JSON-RPC codes.
  */
-import { z } from 'zod';
-import { SESSION_KINDS, type ConfigIssue } from '../../config/types.js';
+import type { ConfigIssue } from '../../config/types.js';
 import type { ErrorCode } from './errors.js';
 import type { SessionState, SessionStatus } from './session.js';
+import type { MethodName } from './params.js';
 
 /** The HTTP path of the WebSocket on the control socket (`ws+unix:///path/kportd.sock:/rpc`). */
 export const RPC_PATH = '/rpc';
@@ -25,52 +26,12 @@ export const LOG_READ_MAX_BYTES = 4 << 20;
 /** Lines `logs.read` returns at most. */
 export const LOG_READ_MAX_LINES = 10_000;
 
-const Empty = z.object({}).strict().default({});
-
 /** The kinds `cluster.names` lists: pods and services as watched, workloads as their pods' owners name them. */
 export const CACHED_KINDS = ['pod', 'service', 'deployment', 'statefulset', 'replicaset'] as const;
 /** One of CACHED_KINDS. */
 export type CachedKind = (typeof CACHED_KINDS)[number];
-const Name = z.object({ name: z.string().min(1) }).strict();
 
-/** Params of every method, as zod schemas (the daemon validates with them; the client sends their input type). */
-export const PARAMS = {
-  'daemon.status': Empty,
-  'daemon.shutdown': Empty,
-  'config.reload': Empty,
-  'session.list': Empty,
-  'session.get': Name,
-  /** A forward, proxy or gateway given as its kport.yaml entry; persisted unless ephemeral. */
-  'session.add': z
-    .object({ kind: z.enum(SESSION_KINDS), entry: z.record(z.string(), z.unknown()), ephemeral: z.boolean().default(false) })
-    .strict(),
-  'session.remove': Name,
-  'session.restart': Name,
-  /** Starts a session, one declared with enabled: false included: an override kept across reloads and restarts. */
-  'session.enable': Name,
-  /** Stops a session and keeps it stopped: the same kind of override. */
-  'session.disable': Name,
-  /** Resolves once the session is ready; a TIMEOUT error after timeoutMs. */
-  'session.wait': z.object({ name: z.string().min(1), timeoutMs: z.number().int().min(0).max(86_400_000).default(30_000) }).strict(),
-  /** Starts `session.changed` / `session.removed` notifications, and `log` ones with logs: true. */
-  'events.subscribe': z.object({ logs: z.boolean().default(false) }).strict().default({ logs: false }),
-  /**
-   * Names of one kind of object the watch caches already hold (for shell completion: no API request is made),
-   * on one context and namespace, or on every one held when not given.
-   */
-  'cluster.names': z
-    .object({ kind: z.enum(CACHED_KINDS), context: z.string().min(1).optional(), namespace: z.string().min(1).optional() })
-    .strict(),
-  /** The last lines of the daemon's log file (at most LOG_READ_MAX_BYTES of them). */
-  'logs.read': z.object({ lines: z.number().int().min(1).max(LOG_READ_MAX_LINES).default(100) }).strict().default({ lines: 100 }),
-} as const;
-
-/** Every method name. */
-export type MethodName = keyof typeof PARAMS;
-/** What a caller sends for a method. */
-export type ParamsIn<M extends MethodName> = z.input<(typeof PARAMS)[M]>;
-/** What a handler receives (defaults applied). */
-export type ParamsOut<M extends MethodName> = z.output<(typeof PARAMS)[M]>;
+export type { MethodName, ParamsIn, ParamsOut } from './params.js';
 
 /** The state of the configuration file as last loaded. */
 export interface ConfigStatus {

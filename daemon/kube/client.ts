@@ -1,7 +1,7 @@
 /**
  * One API client per kubeconfig context. Credentials are produced afresh for every request (so an
  * exec plugin's refreshed token is picked up); TLS connections come from one keep-alive agent per
- * context, rebuilt only when the TLS material changes.
+ * context (and, for proxies, one undici Pool), rebuilt only when the TLS material changes.
  */
 import type { IncomingMessage } from 'node:http';
 import { Agent, request, type RequestOptions } from 'node:https';
@@ -14,6 +14,8 @@ import type { ContextConfig } from './kubeconfig.js';
 import { AccessReviews } from './access.js';
 import { Reachability } from './reachability.js';
 import type { TransportPreference } from './transport/types.js';
+import type { Dispatcher } from 'undici';
+import { makePool } from './pool.js';
 
 /** How to set up TLS to the API server: one SecureContext per set of TLS material. */
 export interface Transport {
@@ -59,6 +61,9 @@ export class KubeClient {
   private agent: HttpAgent | null = null;
   private transport: Transport | null = null;
   private agentKey = '';
+  /** The proxies' Pool and the TLS material it was built with (made on a proxy's first request). */
+  private pool: Promise<Dispatcher> | null = null;
+  private poolKey = '';
   private cached: Promise<ConnectOptions> | null = null;
   private cachedAt = 0;
   /** The port-forward transport that last worked against this cluster (the fallback's memory). */
@@ -129,6 +134,20 @@ export class KubeClient {
     return { agent: this.agent, headers, ...this.transport };
   }
 
+  /**
+   * The Pool proxied requests go through, with current TLS material: built on first use, rebuilt (the old
+   * one closing once its requests finish) when the TLS material changes, as the agent is.
+   */
+  async dispatcher(): Promise<Dispatcher> {
+    await this.connectOptions();
+    if (this.pool === null || this.poolKey !== this.agentKey) {
+      void this.pool?.then((p) => p.close());
+      this.poolKey = this.agentKey;
+      this.pool = makePool(this.server, this.transport!, this.proxyUrl ? this.agent : null);
+    }
+    return this.pool;
+  }
+
   /** A keep-alive agent (TLS sessions are cached per agent, so new streams resume them); via the cluster's proxy-url if any. */
   private async makeAgent(transport: Transport): Promise<HttpAgent> {
     // Idle pooled connections close after 30 s: well before API servers drop idle keep-alives, so a reuse never races a close.
@@ -189,5 +208,7 @@ export class KubeClient {
     this.reachability.stop();
     this.agent?.destroy();
     this.agent = null;
+    void this.pool?.then((p) => p.destroy());
+    this.pool = null;
   }
 }

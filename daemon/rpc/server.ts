@@ -14,7 +14,8 @@ import { JSONRPCErrorException, JSONRPCServer, type JSONRPCResponse } from 'json
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { KportError } from '../api/errors.js';
-import { HARD_MESSAGE_LIMIT, JSONRPC_CODES, MAX_MESSAGE_BYTES, MAX_PENDING_CALLS, PARAMS, RPC_CODES, RPC_PATH, type MethodName, type RpcErrorData } from '../api/rpc.js';
+import { PARAMS } from '../api/params.js';
+import { HARD_MESSAGE_LIMIT, JSONRPC_CODES, MAX_MESSAGE_BYTES, MAX_PENDING_CALLS, RPC_CODES, RPC_PATH, type MethodName, type RpcErrorData } from '../api/rpc.js';
 import { listenUnix } from '../session/listen.js';
 import { Broadcast, type EventSources } from './broadcast.js';
 import { Connection } from './connection.js';

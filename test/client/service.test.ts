@@ -13,8 +13,11 @@ import { after, describe, test } from 'node:test';
 import { FakeDaemon } from './fake-daemon.js';
 import { runInProcess } from './memory-io.js';
 import { which } from '../helpers/path.js';
+import { DAEMON_NODE_FLAGS } from '../../daemon/api/launch.js';
 
 const DAEMON_MAIN = fileURLToPath(new URL('../../daemon/main.js', import.meta.url));
+/** The unit runs kportd with its node flags, as every launch of it does. */
+const PROGRAM = [process.execPath, ...DAEMON_NODE_FLAGS, DAEMON_MAIN, '--foreground'];
 const root = mkdtempSync(join(tmpdir(), 'kport-service-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -53,7 +56,7 @@ describe('kportctl service on Linux: a systemd user unit', () => {
       `wrote ${unit}\nsystemctl --user does not answer here; to start kportd now and at every login, run where it does:\n  systemctl --user daemon-reload\n  systemctl --user enable --now kportd.service\n`,
     );
     const text = readFileSync(unit, 'utf8');
-    assert.match(text, new RegExp(`^ExecStart="${process.execPath}" "${DAEMON_MAIN}" "--foreground"$`, 'm'));
+    assert.match(text, new RegExp(`^ExecStart=${PROGRAM.map((a) => `"${a}"`).join(' ')}$`, 'm'));
     assert.match(text, /^Restart=on-failure$/m);
     assert.match(text, /^WantedBy=default\.target$/m);
     assert.match(text, new RegExp(`^Environment="PATH=${env.PATH}"$`, 'm'));
@@ -138,7 +141,7 @@ describe('kportctl service on macOS: a launchd agent', () => {
     assert.equal(r.stdout, `wrote ${plist}\nlaunchctl does not answer here; to start kportd now and at every login, run where it does:\n  launchctl bootstrap gui/${uid} ${plist}\n`);
     const text = readFileSync(plist, 'utf8');
     assert.match(text, /<key>Label<\/key>\n {2}<string>dev\.kport\.kportd<\/string>/);
-    assert.ok(text.includes(`<string>${process.execPath}</string>\n    <string>${DAEMON_MAIN}</string>\n    <string>--foreground</string>`));
+    assert.ok(text.includes(PROGRAM.map((a) => `<string>${a}</string>`).join('\n    ')));
     assert.match(text, /<key>KeepAlive<\/key>\n {2}<dict>\n {4}<key>SuccessfulExit<\/key>\n {4}<false\/>/);
     assert.ok(text.includes('<string>/Users/u/.kube/a&amp;b</string>'));
     // A real plist parser: plutil on macOS, else Python's plistlib.
@@ -149,7 +152,7 @@ describe('kportctl service on macOS: a launchd agent', () => {
       const parsed = await sh(python, ['-c', 'import json,plistlib,sys; print(json.dumps(plistlib.load(open(sys.argv[1],"rb"))))', plist]);
       assert.equal(parsed.code, 0, parsed.stderr);
       const p = JSON.parse(parsed.stdout) as { Label: string; ProgramArguments: string[]; RunAtLoad: boolean; EnvironmentVariables: Record<string, string> };
-      assert.deepEqual([p.Label, p.ProgramArguments, p.RunAtLoad, p.EnvironmentVariables.KUBECONFIG], ['dev.kport.kportd', [process.execPath, DAEMON_MAIN, '--foreground'], true, '/Users/u/.kube/a&b']);
+      assert.deepEqual([p.Label, p.ProgramArguments, p.RunAtLoad, p.EnvironmentVariables.KUBECONFIG], ['dev.kport.kportd', PROGRAM, true, '/Users/u/.kube/a&b']);
     } else t.diagnostic('neither plutil nor python3 is installed: the plist is not parsed');
   });
 
