@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { which } from '../helpers/path.js';
+import { DAEMON_NODE_FLAGS } from '../../daemon/api/launch.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { name: string; version: string; license: string; bin: Record<string, string>; engines: unknown; dependencies: Record<string, string>; scripts: Record<string, string> };
@@ -107,7 +108,8 @@ describe('npm pack, then an install of the tarball', () => {
     assert.equal(service.code, 0, service.stderr);
     const unit = readFileSync(join(home, '.config', 'systemd', 'user', 'kportd.service'), 'utf8');
     const main = realpathSync(join(prefix, 'node_modules', pkg.name, 'dist', 'daemon', 'main.js'));
-    assert.ok(unit.includes(`ExecStart="${process.execPath}" "${main}" "--foreground"`), unit);
+    const flags = DAEMON_NODE_FLAGS.map((f) => `"${f}" `).join('');
+    assert.ok(unit.includes(`ExecStart="${process.execPath}" ${flags}"${main}" "--foreground"`), unit);
 
     const size = bytesUnder(join(prefix, 'node_modules'));
     t.diagnostic(`installed size: ${(size / 1e6).toFixed(1)} MB (${size} bytes) in node_modules, of which kport itself ${(bytesUnder(join(prefix, 'node_modules', pkg.name)) / 1e6).toFixed(2)} MB; tarball ${(statSync(tarball).size / 1e3).toFixed(0)} kB`);
