@@ -126,6 +126,8 @@ export class GatewaySession implements Session {
         client.reachability.on('back', this.onApiBack);
       }
     } catch (err) {
+      // Stopped while binding: the failure is moot (and `stopped` may not become `failed`).
+      if (this.stopped) return;
       return this.failSlowly(toKportError(err));
     }
     if (this.core.state === 'starting') this.core.transition('starting', 'checking permission to port-forward');

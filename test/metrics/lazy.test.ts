@@ -27,7 +27,7 @@ function staticGraph(entry: string): { files: Set<string>; packages: Set<string>
 }
 
 test("kportd's static imports never reach prom-client; the metrics registry is loaded on demand", () => {
-  // main.js imports daemon.js when it runs the daemon (not to detach it or to check a file): walk from there.
+  // main.js loads the daemon (daemon.js) on demand itself: the daemon's graph is what a running kportd holds.
   const { files, packages } = staticGraph(join(dist, 'daemon', 'daemon.js'));
   const reached = [...files].map((f) => relative(dist, f));
   assert.ok(reached.includes('daemon/metrics/endpoint.js'), 'the walk follows imports');
