@@ -7,6 +7,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { PortMapping } from '../../config/types.js';
 import { KportError } from '../api/errors.js';
 import type { BoundListener } from '../api/session.js';
+
+/**
+ * What an accepted socket buffers before its writer is paused. Node's 16 KiB default is one TLS
+ * record: a turn's worth of pod data (corkForTurn) could never gather into one write under it.
+ */
+const SOCKET_HIGH_WATER = 256 * 1024;
 import { listenTcp } from '../session/listen.js';
 
 /** A bound set of listeners. */
@@ -36,7 +42,7 @@ export async function bindListeners<M extends LocalPort = PortMapping>(
   try {
     for (const mapping of ports) {
       for (const address of addresses) {
-        const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => onConnection(socket, mapping));
+        const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: SOCKET_HIGH_WATER }, (socket) => onConnection(socket, mapping));
         servers.push(server);
         const port = await listenTcp(server, address, chosen.get(mapping) ?? mapping.local);
         chosen.set(mapping, port);

@@ -1,11 +1,13 @@
 /**
  * Joins one accepted local socket to one PodStream, both ways, with backpressure (each side is
  * paused while the other cannot take more) and real half-close: the local FIN becomes the pod
- * stream's end(), the pod's end becomes the local FIN. The pipe settles once, when the local socket
- * has closed (after everything written to it was flushed), or at once on an error.
+ * stream's end(), the pod's end becomes the local FIN. What the pod sends in one turn of the event
+ * loop reaches the local socket as one write (corkForTurn). The pipe settles once, when the local
+ * socket has closed (after everything written to it was flushed), or at once on an error.
  */
 import type { Socket } from 'node:net';
 import { KportError, toKportError } from '../api/errors.js';
+import { corkForTurn } from '../io/cork.js';
 import type { PodStream } from '../kube/transport/types.js';
 
 /** How a connection ended. */
@@ -55,6 +57,7 @@ export function pipe(socket: Socket, stream: PodStream, counters: PipeCounters):
   }
 
   function streamOnData(chunk: Buffer): void {
+    corkForTurn(socket);
     outcome.bytesIn += chunk.length;
     counters.onBytesIn(chunk.length);
     if (!socket.write(chunk)) stream.pause();
