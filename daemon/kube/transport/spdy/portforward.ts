@@ -39,24 +39,22 @@ export class PortForwardStream extends Duplex {
   constructor(session: SpdySession, port: number, requestId: number) {
     super({ allowHalfOpen: true, readableHighWaterMark: 256 * 1024, writableHighWaterMark: 256 * 1024 });
     const headers = { streamtype: 'error', port: String(port), requestid: String(requestId) };
-    [this.error, this.data] = session.batch(() => {
-      const error = session.open(headers, {
-        data: (chunk) => void (this.errorText.length < MAX_ERROR_TEXT && (this.errorText += chunk.toString('utf8'))),
-        end: () => this.errorDone(),
-        abort: () => this.errorDone(),
-      });
-      // Nothing is ever written on the error stream: half-close it at once, as kubectl does.
-      error.end();
-      const data = session.open(
-        { ...headers, streamtype: 'data' },
-        {
-          data: (chunk) => this.onData(chunk),
-          end: () => ((this.dataEnded = true), this.maybeEnd()),
-          abort: (err) => this.destroy(err),
-        },
-      );
-      return [error, data];
+    // Both SYN_STREAMs leave in one write: the session's writes in one turn go out together.
+    this.error = session.open(headers, {
+      data: (chunk) => void (this.errorText.length < MAX_ERROR_TEXT && (this.errorText += chunk.toString('utf8'))),
+      end: () => this.errorDone(),
+      abort: () => this.errorDone(),
     });
+    // Nothing is ever written on the error stream: half-close it at once, as kubectl does.
+    this.error.end();
+    this.data = session.open(
+      { ...headers, streamtype: 'data' },
+      {
+        data: (chunk) => this.onData(chunk),
+        end: () => ((this.dataEnded = true), this.maybeEnd()),
+        abort: (err) => this.destroy(err),
+      },
+    );
   }
 
   private onData(chunk: Buffer): void {
