@@ -127,7 +127,7 @@ export function formatCompare(f: CompareFigures): string {
   const form = (a: { upgrade: number; tunnel: number }) => `${a.upgrade} upgrade + ${a.tunnel} tunnel`;
   out.push(`SPDY connections the simulator accepted for pod/bench over the run: kport ${form(sc.kport)}${sc.kubectl ? `, kubectl ${form(sc.kubectl)}` : ''}; open at the end: ${sc.openAtEnd}`);
   out.push('');
-  out.push(`median (range) over ${f.settings.rounds} alternating rounds; a round: ${f.settings.connections} new connections in a row after a warm-up one (connect → first echoed byte), then download and echo`);
+  out.push(`median (range) over ${f.settings.rounds} alternating rounds; a round: ${f.settings.connections} new connections in a row after a warm-up one (connect → first echoed byte), then download and echo; one unmeasured round each first`);
   out.push(...mainTable(f));
   const busyElsewhere = median([f.kport, f.kubectl].flatMap((x) => x?.usage.flatMap((u) => Object.values(u).map((p) => p.others)) ?? []));
   if (busyElsewhere > NOISY_SHARE) {
