@@ -2,8 +2,9 @@
  * A real kportd process for benchmarks: started with a config, ready when its sessions are.
  * KPORT_BENCH_PROF=1 runs every kportd under `node --cpu-prof`, one folder per daemon under
  * KPORT_BENCH_PROF_DIR (default: a new temp folder, named on stderr); the profile is written when
- * kportd exits. KPORT_BENCH_NODE_ARGS passes any other node flags, after kportd's own (DAEMON_NODE_FLAGS, as its
- * launcher sets them); a first word "-" drops kportd's own, to measure node's defaults.
+ * kportd exits. kportd runs as its launcher runs it (node flags and environment: invocation());
+ * KPORT_BENCH_NODE_ARGS passes more node flags, and a first word "-" drops kportd's own flags and
+ * environment, to measure node's defaults.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { connect, type RpcClient } from '../client/rpc.js';
-import { DAEMON_NODE_FLAGS } from '../daemon/api/launch.js';
+import { invocation } from '../daemon/api/launch.js';
 import { KPORTD } from '../test/helpers/bin.js';
 import { waitUntil } from '../test/helpers/wait.js';
 import { rssMB } from './usage.js';
@@ -45,9 +46,15 @@ export async function startKportd(dir: string, config: string): Promise<Kportd> 
   writeFileSync(file, config);
   const socket = join(dir, 'kportd.sock');
   const extra = (process.env.KPORT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const nodeArgs = extra[0] === '-' ? extra.slice(1) : [...DAEMON_NODE_FLAGS, ...extra];
-  nodeArgs.push(...profileArgs(basename(dir)));
-  const child = spawn(process.execPath, [...nodeArgs, daemonMain, '--foreground', '--config', file], { stdio: 'ignore', env: { ...process.env, KPORT_STATE_DIR: dir, KPORT_SOCKET: socket } });
+  const args = ['--foreground', '--config', file];
+  const env = { ...process.env, KPORT_STATE_DIR: dir, KPORT_SOCKET: socket };
+  const profile = profileArgs(basename(dir));
+  // As kportctl start and the service run it (node flags and environment), unless told "-".
+  const run =
+    extra[0] === '-'
+      ? { argv: [...extra.slice(1), ...profile, daemonMain, ...args], env }
+      : invocation({ execPath: process.execPath, script: daemonMain, args, execArgv: [...extra, ...profile], env });
+  const child = spawn(process.execPath, run.argv, { stdio: 'ignore', env: run.env });
   // A benchmark that dies half-way must not leave kportd running.
   const orphanGuard = () => child.kill('SIGKILL');
   process.once('exit', orphanGuard);
