@@ -10,9 +10,9 @@ import type { BoundListener } from '../api/session.js';
 
 /**
  * What an accepted socket buffers before its writer is paused. Node's 16 KiB default is one TLS
- * record: a turn's worth of pod data (corkForTurn) could never gather into one write under it.
+ * record: a turn's worth of pod data (writeCoalesced) could never gather into one write under it.
  */
-const SOCKET_HIGH_WATER = 256 * 1024;
+export const SOCKET_HIGH_WATER = 256 * 1024;
 import { listenTcp } from '../session/listen.js';
 
 /** A bound set of listeners. */

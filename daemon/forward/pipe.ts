@@ -2,12 +2,12 @@
  * Joins one accepted local socket to one PodStream, both ways, with backpressure (each side is
  * paused while the other cannot take more) and real half-close: the local FIN becomes the pod
  * stream's end(), the pod's end becomes the local FIN. What the pod sends in one turn of the event
- * loop reaches the local socket as one write (corkForTurn). The pipe settles once, when the local
+ * loop reaches the local socket in one or two writes (writeCoalesced). The pipe settles once, when the local
  * socket has closed (after everything written to it was flushed), or at once on an error.
  */
 import type { Socket } from 'node:net';
 import { KportError, toKportError } from '../api/errors.js';
-import { corkForTurn } from '../io/cork.js';
+import { writeCoalesced } from '../io/coalesce.js';
 import type { PodStream } from '../kube/transport/types.js';
 
 /** How a connection ended. */
@@ -57,10 +57,9 @@ export function pipe(socket: Socket, stream: PodStream, counters: PipeCounters):
   }
 
   function streamOnData(chunk: Buffer): void {
-    corkForTurn(socket);
     outcome.bytesIn += chunk.length;
     counters.onBytesIn(chunk.length);
-    if (!socket.write(chunk)) stream.pause();
+    if (!writeCoalesced(socket, chunk)) stream.pause();
   }
 
   const resumeSocket = () => socket.resume();

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { TransportChoice } from '../../config/types.js';
+import { SOCKET_HIGH_WATER } from '../../daemon/forward/listener.js';
+import { STREAM_BUFFER_MAX } from '../../daemon/kube/transport/spdy/portforward.js';
 import { BACKENDS_ANNOTATION } from '../cluster/backends.js';
 import { SimCluster } from '../cluster/cluster.js';
 import { echo, echoChecksum, ForwardHarness, forwardSpec, localPort, open, waitForState } from '../helpers/forward.js';
@@ -99,7 +101,9 @@ describe('forwards over SPDY', () => {
     const stuck = await open(localPort(s));
     sockets.push(stuck);
     stuck.pause(); // never reads: the source backend fills every buffer on the way
-    await waitUntil(() => s.bufferedBytes() > 1 << 20, 'the stalled connection to fill kport’s buffer', 10_000);
+    // Held only once the pod stream buffers more than STREAM_BUFFER_MAX; the local socket, paused at
+    // SOCKET_HIGH_WATER, holds at least that much more by then (less, and the session may not be held yet).
+    await waitUntil(() => s.bufferedBytes() > STREAM_BUFFER_MAX + SOCKET_HIGH_WATER, 'the stalled connection to fill kport’s buffers', 10_000);
     await download(localPort(s), 20 << 20);
     assert.ok(cluster.spdy('default', 'spdy-pod').connections >= 2, 'the new connection went to another session');
     stuck.destroy();

@@ -11,7 +11,7 @@ import type { SpdySession } from './session.js';
 import type { SpdyStream } from './stream.js';
 
 /** Buffered unread bytes per connection before kport stops reading the shared session. */
-const STREAM_BUFFER_MAX = 1 << 20;
+export const STREAM_BUFFER_MAX = 1 << 20;
 /** The error stream carries one short message; more than this is cut. */
 const MAX_ERROR_TEXT = 16 * 1024;
 
@@ -39,22 +39,24 @@ export class PortForwardStream extends Duplex {
   constructor(session: SpdySession, port: number, requestId: number) {
     super({ allowHalfOpen: true, readableHighWaterMark: 256 * 1024, writableHighWaterMark: 256 * 1024 });
     const headers = { streamtype: 'error', port: String(port), requestid: String(requestId) };
-    // Both SYN_STREAMs leave in one write: the session's writes in one turn go out together.
-    this.error = session.open(headers, {
-      data: (chunk) => void (this.errorText.length < MAX_ERROR_TEXT && (this.errorText += chunk.toString('utf8'))),
-      end: () => this.errorDone(),
-      abort: () => this.errorDone(),
+    [this.error, this.data] = session.batch(() => {
+      const error = session.open(headers, {
+        data: (chunk) => void (this.errorText.length < MAX_ERROR_TEXT && (this.errorText += chunk.toString('utf8'))),
+        end: () => this.errorDone(),
+        abort: () => this.errorDone(),
+      });
+      // Nothing is ever written on the error stream: half-close it at once, as kubectl does.
+      error.end();
+      const data = session.open(
+        { ...headers, streamtype: 'data' },
+        {
+          data: (chunk) => this.onData(chunk),
+          end: () => ((this.dataEnded = true), this.maybeEnd()),
+          abort: (err) => this.destroy(err),
+        },
+      );
+      return [error, data];
     });
-    // Nothing is ever written on the error stream: half-close it at once, as kubectl does.
-    this.error.end();
-    this.data = session.open(
-      { ...headers, streamtype: 'data' },
-      {
-        data: (chunk) => this.onData(chunk),
-        end: () => ((this.dataEnded = true), this.maybeEnd()),
-        abort: (err) => this.destroy(err),
-      },
-    );
   }
 
   private onData(chunk: Buffer): void {

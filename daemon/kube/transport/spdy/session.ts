@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { KportError } from '../../../api/errors.js';
-import { corkForTurn } from '../../../io/cork.js';
+import { writeCoalesced } from '../../../io/coalesce.js';
 import { dataHeader, FrameError, FrameReader, goAway, GoAwayStatus, MAX_DATA_LENGTH, ping, rstStream, RstStatus, Setting, synStream, type Frame } from './framer.js';
 import { HeaderDecoder, HeaderEncoder, type Headers } from './headers.js';
 import { SpdyStream, type StreamHandler, type StreamOwner } from './stream.js';
@@ -114,8 +114,18 @@ export class SpdySession extends EventEmitter implements StreamOwner {
     this.nextId += 2;
     this.streams.set(stream.id, stream);
     this.clearIdle();
-    this.send(synStream(stream.id, this.encoder.encode(headers)));
+    this.socket.write(synStream(stream.id, this.encoder.encode(headers)));
     return stream;
+  }
+
+  /** Runs `fn` with the connection corked, so the frames it writes leave in one write. */
+  batch<T>(fn: () => T): T {
+    this.socket.cork();
+    try {
+      return fn();
+    } finally {
+      this.socket.uncork();
+    }
   }
 
   /** Sends a PING; resolves true when answered within `timeoutMs`, false otherwise (or if closed). */
@@ -126,7 +136,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.settlePing(id, false), timeoutMs).unref();
       this.pending.push({ id, resolve, timer });
-      this.send(ping(id));
+      this.socket.write(ping(id));
     });
   }
 
@@ -152,12 +162,14 @@ export class SpdySession extends EventEmitter implements StreamOwner {
       cb?.(new Error(`write on a closed SPDY stream (${this.label})`));
       return;
     }
+    // A turn's DATA frames, from every stream of the session, leave as one write (writeCoalesced).
     let at = 0;
     do {
       const piece = chunk.length - at > MAX_DATA_LENGTH ? chunk.subarray(at, at + MAX_DATA_LENGTH) : at === 0 ? chunk : chunk.subarray(at);
       at += piece.length;
-      this.send(dataHeader(stream.id, piece.length, fin && at >= chunk.length));
-      if (piece.length > 0) this.send(piece);
+      const header = dataHeader(stream.id, piece.length, fin && at >= chunk.length);
+      if (piece.length > 0) writeCoalesced(this.socket, header, piece);
+      else writeCoalesced(this.socket, header);
     } while (at < chunk.length);
     if (fin) {
       stream.localFin = true;
@@ -172,7 +184,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
     if (stream.closed) return;
     const finished = stream.localFin && stream.remoteFin;
     this.forget(stream);
-    if (!finished && !this.closed) this.send(rstStream(stream.id, RstStatus.CANCEL));
+    if (!finished && !this.closed) this.socket.write(rstStream(stream.id, RstStatus.CANCEL));
   }
 
   hold(stream: SpdyStream): void {
@@ -186,12 +198,6 @@ export class SpdySession extends EventEmitter implements StreamOwner {
     if (!this.closed) this.socket.resume();
   }
 
-  /** Every frame goes out this way: what a turn of the event loop writes leaves in one write. */
-  private send(frame: Buffer): void {
-    corkForTurn(this.socket);
-    this.socket.write(frame);
-  }
-
   // ---- reading -------------------------------------------------------------------------------------
 
   private readonly socketOnData = (chunk: Buffer): void => {
@@ -201,7 +207,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
       for (let f = this.reader.next(); f && !this.closed; f = this.reader.next()) this.onFrame(f);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
-      if (!this.closed) this.send(goAway(0, GoAwayStatus.PROTOCOL_ERROR));
+      if (!this.closed) this.socket.write(goAway(0, GoAwayStatus.PROTOCOL_ERROR));
       this.end(new KportError('STREAM_ERROR', `the SPDY session to ${this.label} broke the protocol: ${err.message}`));
     }
   };
@@ -233,7 +239,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
       case 'ping':
         // Odd ids are ours (we are the client): an answer. Even ones are the server's: echo them.
         if (f.id % 2 === 1) this.settlePing(f.id, true);
-        else this.send(ping(f.id));
+        else this.socket.write(ping(f.id));
         return;
       case 'goaway':
         return this.onGoAway(f.lastGoodStreamId);
@@ -242,7 +248,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
         return;
       case 'syn_stream':
         // The server never opens streams in port-forward; refuse rather than track one.
-        this.send(rstStream(f.streamId, RstStatus.REFUSED_STREAM));
+        this.socket.write(rstStream(f.streamId, RstStatus.REFUSED_STREAM));
         return;
       case 'headers':
       case 'window_update':
@@ -274,7 +280,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
 
   /** The last stream of a session going away is done: say GOAWAY (unless the peer did) and close. */
   private goneAway(): void {
-    if (!this.peerWentAway && !this.closed) this.send(goAway(0, GoAwayStatus.OK));
+    if (!this.peerWentAway && !this.closed) this.socket.write(goAway(0, GoAwayStatus.OK));
     this.end(null);
   }
 
@@ -342,7 +348,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
     for (const s of streams) (s.closed = true), s.handler.abort(why);
     for (const cb of this.waiters.splice(0)) cb(why);
     if (err) {
-      // A GOAWAY written this turn still leaves before the cut.
+      // Frames held for the end of this turn (a GOAWAY for a protocol error) still leave before the cut.
       while (this.socket.writableCorked > 0) this.socket.uncork();
       this.socket.destroy();
     } else {
