@@ -32,7 +32,7 @@ export async function listenTcp(server: Server, address: string, port: number): 
     const e = err as NodeJS.ErrnoException;
     const where = formatHostPort(address, port);
     if (e.code === 'EADDRINUSE') throw new KportError('PORT_IN_USE', `address ${where} is in use by another process`);
-    throw new KportError('BIND_FAILED', `cannot listen on ${where} (${e.code ?? e.message})`);
+    throw new KportError('BIND_FAILED', `cannot listen on ${where} (${e.code ?? e.message})`, e.code ? { errno: e.code } : undefined);
   }
   return (server.address() as AddressInfo).port;
 }
