@@ -4,30 +4,16 @@
  * before a stream to a pod exists.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { LOOPBACK } from '../../config/addresses.js';
 import type { PortMapping } from '../../config/types.js';
 import { KportError } from '../api/errors.js';
 import type { BoundListener } from '../api/session.js';
-import { listenTcp } from '../session/listen.js';
+import { listenTcp, missingLoopback } from '../session/listen.js';
 
 /**
  * What an accepted socket buffers before its writer is paused. Node's 16 KiB default is one TLS
  * record: a turn's worth of pod data (writeCoalesced) could never gather into one write under it.
  */
 export const SOCKET_HIGH_WATER = 256 * 1024;
-
-/** Errors that say this machine has no such address (no IPv6 at all, or no ::1 on lo). */
-const NO_SUCH_ADDRESS = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT']);
-
-/**
- * kubectl's rule for `localhost`: both loopbacks are tried and one is enough. A machine without IPv6 (many
- * containers) has no ::1 to bind, so ::1 is left out when 127.0.0.1 is in the list too; the bound listeners
- * (`kportctl list`, session.get) show what was bound. Any other failure, or on any other address, stands.
- */
-export function missingLoopback(address: string, addresses: readonly string[], err: unknown): boolean {
-  const errno = err instanceof KportError && err.code === 'BIND_FAILED' ? (err.data as { errno?: string } | undefined)?.errno : undefined;
-  return address === '::1' && addresses.includes(LOOPBACK) && errno !== undefined && NO_SUCH_ADDRESS.has(errno);
-}
 
 /** A bound set of listeners. */
 export interface Listeners {

@@ -18,6 +18,7 @@ import { Backoff, type BackoffOptions } from '../session/backoff.js';
 import { SessionCore } from '../session/core.js';
 import type { Session, SessionDeps } from '../session/session.js';
 import { handleRequest, handleUpgrade, proxyRules, type Handled, type ProxyRules } from './handler.js';
+import { missingLoopback } from '../session/listen.js';
 import { bindTcp, bindUnix } from './listen.js';
 import { plain, send, sendRaw } from './reply.js';
 import { upstreamError } from './upstream.js';
@@ -137,7 +138,12 @@ export class ProxySession implements Session {
           const server = this.server();
           servers.push(server);
           // With port 0, every address gets the port the first one was given (or the one kept from the last start).
-          bound.push(await bindTcp(server, address, bound[0]?.port ?? this.kept ?? this.spec.port));
+          try {
+            bound.push(await bindTcp(server, address, bound[0]?.port ?? this.kept ?? this.spec.port));
+          } catch (err) {
+            if (!missingLoopback(address, this.spec.addresses, err)) throw err;
+            servers.pop();
+          }
         }
       }
     } catch (err) {

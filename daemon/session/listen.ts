@@ -3,8 +3,22 @@
  * on: PORT_IN_USE names the address, BIND_FAILED the cause.
  */
 import { isIPv6, type AddressInfo, type Server } from 'node:net';
-import { formatHostPort } from '../../config/addresses.js';
+import { formatHostPort, LOOPBACK } from '../../config/addresses.js';
 import { KportError } from '../api/errors.js';
+
+/** Errors that say this machine has no such address (no IPv6 at all, or no ::1 on lo). */
+const NO_SUCH_ADDRESS = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+
+/**
+ * kubectl's rule for `localhost`: both loopbacks are tried and one is enough (forwards, gateways and
+ * proxies alike). A machine without IPv6 (many containers) has no ::1 to bind, so ::1 is left out when
+ * 127.0.0.1 is in the list too; the bound listeners (`kportctl list`, session.get) show what was bound.
+ * Any other failure, or on any other address, stands.
+ */
+export function missingLoopback(address: string, addresses: readonly string[], err: unknown): boolean {
+  const errno = err instanceof KportError && err.code === 'BIND_FAILED' ? (err.data as { errno?: string } | undefined)?.errno : undefined;
+  return address === '::1' && addresses.includes(LOOPBACK) && errno !== undefined && NO_SUCH_ADDRESS.has(errno);
+}
 
 /** Runs `bind` (a server.listen call) and settles on 'listening' or the first 'error'. */
 export function listening(server: Server, bind: () => void): Promise<void> {

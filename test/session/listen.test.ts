@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { KportError } from '../../daemon/api/errors.js';
-import { missingLoopback } from '../../daemon/forward/listener.js';
+import { missingLoopback } from '../../daemon/session/listen.js';
 
 const LISTENER = new URL('../../daemon/forward/listener.js', import.meta.url).href;
 const BOTH = ['127.0.0.1', '::1'];
