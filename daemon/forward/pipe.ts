@@ -2,8 +2,8 @@
  * Joins one accepted local socket to one PodStream, both ways, with backpressure (each side is
  * paused while the other cannot take more) and real half-close: the local FIN becomes the pod
  * stream's end(), the pod's end becomes the local FIN. What the pod sends in one turn of the event
- * loop reaches the local socket in one or two writes (writeCoalesced). The pipe settles once, when the local
- * socket has closed (after everything written to it was flushed), or at once on an error.
+ * loop reaches the local socket in one or two writes (writeCoalesced). The pipe settles once, when
+ * the local socket has closed (after everything written to it was flushed), or at once on an error.
  */
 import type { Socket } from 'node:net';
 import { KportError, toKportError } from '../api/errors.js';
