@@ -119,6 +119,8 @@ describe('gateway names through a real kportd', () => {
   });
 
   test('kportctl list --wide shows live connections by destination', async () => {
+    // Earlier tests' connections gone first (over v4 a closed one drains for up to 2 s).
+    await waitUntil(async () => (await rpc.call('session.get', { name: 'cluster' })).destinations.length === 0, 'earlier connections gone');
     const held = await Promise.all([socksConnect(gw, 'echo', 7000), socksConnect(gw, 'echo.default', 7000), socksConnect(gw, 'store-0.store.default.svc', 8080)]);
     assert.deepEqual(held.map((h) => h.reply), [0, 0, 0]);
     await waitUntil(async () => (await rpc.call('session.get', { name: 'cluster' })).destinations.length === 2, 'both destinations listed');

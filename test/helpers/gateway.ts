@@ -11,7 +11,7 @@ import type { RpcClient } from '../../client/rpc.js';
 import type { SessionStatus } from '../../daemon/api/session.js';
 import { SimCluster } from '../cluster/cluster.js';
 import { KportdHarness } from './daemon.js';
-import { open } from './forward.js';
+import { open, TEST_TRANSPORT } from './forward.js';
 
 /** curl, when this machine has it ($CURL, else /usr/bin/curl); null means the curl tests skip. */
 export const CURL: string | null = [process.env.CURL, '/usr/bin/curl'].find((p): p is string => p !== undefined && existsSync(p)) ?? null;
@@ -188,10 +188,10 @@ export const GATEWAYS_YAML = [
   '',
 ].join('\n');
 
-/** A kportd with GATEWAYS_YAML against `cluster`, every gateway ready. */
+/** A kportd with GATEWAYS_YAML against `cluster` (gateways on TEST_TRANSPORT), every gateway ready. */
 export async function gatewayDaemon(cluster: SimCluster): Promise<{ k: KportdHarness; rpc: RpcClient; port(name: string): Promise<number>; session(name: string): Promise<SessionStatus> }> {
   const k = new KportdHarness();
-  k.writeConfig(`kubeconfig: ${cluster.kubeconfigPath}\n${GATEWAYS_YAML}`);
+  k.writeConfig(`kubeconfig: ${cluster.kubeconfigPath}\ndefaults: { transport: ${TEST_TRANSPORT} }\n${GATEWAYS_YAML}`);
   await k.start();
   const rpc = await k.rpc();
   for (const name of ['cluster', 'limited', 'quick']) await rpc.call('session.wait', { name, timeoutMs: 10_000 });
