@@ -7,10 +7,11 @@
  * `node dist/bench/lean.js` prints the table.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bytesUnder } from '../test/helpers/bytes-under.js';
 import { findKubectl } from '../test/helpers/kubectl.js';
 import { BENCH_POD, startCluster } from './cluster.js';
 import { startKportd, type Kportd } from './kportd.js';
@@ -189,17 +190,6 @@ async function trafficRows(kubeconfig: string, dir: string): Promise<{ rows: Lea
   }
 }
 
-/** Bytes in a folder tree. */
-function treeBytes(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) total += treeBytes(p);
-    else if (e.isFile()) total += statSync(p).size;
-  }
-  return total;
-}
-
 /** `npm pack`, then `npm install` of the tarball into an empty folder: the size of what a user gets. */
 async function packageRow(dir: string): Promise<LeanRow> {
   const where = join(dir, 'install');
@@ -210,7 +200,7 @@ async function packageRow(dir: string): Promise<LeanRow> {
   const packed = JSON.parse(await run(['pack', '--json', '--ignore-scripts', '--pack-destination', where], root)) as { filename: string; size: number }[];
   writeFileSync(join(where, 'package.json'), '{"private":true}\n');
   await run(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(where, packed[0]!.filename)], where);
-  const installed = treeBytes(join(where, 'node_modules'));
+  const installed = bytesUnder(join(where, 'node_modules'));
   return { figure: 'installed package (npm install of the packed tarball)', kport: `${(installed / 1024 ** 2).toFixed(1)} MB (tarball ${(packed[0]!.size / 1024 ** 2).toFixed(1)} MB)`, anchor: '' };
 }
 

@@ -7,11 +7,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { bytesUnder } from '../helpers/bytes-under.js';
 import { which } from '../helpers/path.js';
 import { DAEMON_NODE_FLAGS } from '../../daemon/api/launch.js';
 
@@ -32,17 +33,6 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
   });
-}
-
-/** Bytes under `path`, as files take them (what "installed size" means to a user). */
-function bytesUnder(path: string): number {
-  let total = 0;
-  for (const entry of readdirSync(path, { withFileTypes: true })) {
-    const p = join(path, entry.name);
-    if (entry.isDirectory()) total += bytesUnder(p);
-    else if (entry.isFile()) total += statSync(p).size;
-  }
-  return total;
 }
 
 /** Every file the tarball may hold. */
