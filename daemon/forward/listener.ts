@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { PortMapping } from '../../config/types.js';
 import { KportError } from '../api/errors.js';
 import type { BoundListener } from '../api/session.js';
-import { listenTcp, missingLoopback } from '../session/listen.js';
+import { listenTcpAmong } from '../session/listen.js';
 
 /**
  * What an accepted socket buffers before its writer is paused. Node's 16 KiB default is one TLS
@@ -44,11 +44,8 @@ export async function bindListeners<M extends LocalPort = PortMapping>(
       for (const address of addresses) {
         const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: SOCKET_HIGH_WATER }, (socket) => onConnection(socket, mapping));
         servers.push(server);
-        let port: number;
-        try {
-          port = await listenTcp(server, address, chosen.get(mapping) ?? mapping.local);
-        } catch (err) {
-          if (!missingLoopback(address, addresses, err)) throw err;
+        const port = await listenTcpAmong(server, address, addresses, chosen.get(mapping) ?? mapping.local);
+        if (port === null) {
           servers.pop();
           continue;
         }

@@ -8,11 +8,12 @@ import { KportError } from '../api/errors.js';
 import { MAX_SOCKET_PATH } from '../api/paths.js';
 import type { BoundListener } from '../api/session.js';
 import { socketState } from '../liveness.js';
-import { listenTcp, listenUnix } from '../session/listen.js';
+import { listenTcpAmong, listenUnix } from '../session/listen.js';
 
-/** Listens on address:port (0: any free port) and reports the port actually bound. */
-export async function bindTcp(server: Server, address: string, port: number): Promise<BoundListener> {
-  return { address, port: await listenTcp(server, address, port), remote: null };
+/** Listens on address:port (0: any free port), one of `addresses`, and reports the port bound; null when left out (listenTcpAmong). */
+export async function bindTcp(server: Server, address: string, addresses: readonly string[], port: number): Promise<BoundListener | null> {
+  const bound = await listenTcpAmong(server, address, addresses, port);
+  return bound === null ? null : { address, port: bound, remote: null };
 }
 
 /** Makes way for a new socket at `path`: removes a stale one; refuses a live one or a file that is not a socket. */

@@ -18,7 +18,6 @@ import { Backoff, type BackoffOptions } from '../session/backoff.js';
 import { SessionCore } from '../session/core.js';
 import type { Session, SessionDeps } from '../session/session.js';
 import { handleRequest, handleUpgrade, proxyRules, type Handled, type ProxyRules } from './handler.js';
-import { missingLoopback } from '../session/listen.js';
 import { bindTcp, bindUnix } from './listen.js';
 import { plain, send, sendRaw } from './reply.js';
 import { upstreamError } from './upstream.js';
@@ -138,12 +137,9 @@ export class ProxySession implements Session {
           const server = this.server();
           servers.push(server);
           // With port 0, every address gets the port the first one was given (or the one kept from the last start).
-          try {
-            bound.push(await bindTcp(server, address, bound[0]?.port ?? this.kept ?? this.spec.port));
-          } catch (err) {
-            if (!missingLoopback(address, this.spec.addresses, err)) throw err;
-            servers.pop();
-          }
+          const one = await bindTcp(server, address, this.spec.addresses, bound[0]?.port ?? this.kept ?? this.spec.port);
+          if (one) bound.push(one);
+          else servers.pop();
         }
       }
     } catch (err) {

@@ -20,6 +20,19 @@ export function missingLoopback(address: string, addresses: readonly string[], e
   return address === '::1' && addresses.includes(LOOPBACK) && errno !== undefined && NO_SUCH_ADDRESS.has(errno);
 }
 
+/**
+ * listenTcp on one of a session's `addresses`: null, binding nothing, when it is the ::1 of a localhost
+ * pair that this machine does not have (missingLoopback); any other failure throws as listenTcp's do.
+ */
+export async function listenTcpAmong(server: Server, address: string, addresses: readonly string[], port: number): Promise<number | null> {
+  try {
+    return await listenTcp(server, address, port);
+  } catch (err) {
+    if (missingLoopback(address, addresses, err)) return null;
+    throw err;
+  }
+}
+
 /** Runs `bind` (a server.listen call) and settles on 'listening' or the first 'error'. */
 export function listening(server: Server, bind: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
