@@ -1,5 +1,5 @@
 /** The JSON Schema of kport.yaml for editors (yaml-language-server), generated from the zod definition. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { fileSchema } from './schema.js';
 
 /** Where the committed copy lives, relative to the package root. */

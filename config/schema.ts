@@ -3,7 +3,7 @@
  * from here. Values are parsed as they are checked (port specs, targets, addresses, durations), so what passes is
  * already typed; defaults that depend on other keys (context, namespace, address) are merged later, in resolve.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { overlaps, parseAddress, parseOneAddress } from './addresses.js';
 import { DEFAULTS } from './defaults.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';

@@ -2,7 +2,7 @@
  * Runs a zod schema over parsed YAML and words its issues for people: one problem per unknown key (with "did you
  * mean"), type errors that show the value found, unions reported by the branch the value was meant for.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { didYouMean, quote, type PathSegment, type Problem } from './issues.js';
 
 type Issue = z.core.$ZodIssue;

@@ -3,7 +3,7 @@
  * sends their input type. A module of its own so that kportctl, which needs only the types, never
  * loads zod (rpc.ts re-exports the types).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SESSION_KINDS } from '../../config/types.js';
 import { CACHED_KINDS, LOG_READ_MAX_LINES } from './rpc.js';
 
