@@ -341,13 +341,13 @@ export class GatewaySession implements Session {
     return b;
   }
 
-  /** Updates the open connections by destination that `kportctl list --wide` shows (a close announces it itself). */
+  /** Updates the open connections by destination that `kportctl list --wide` shows. */
   private count(label: string, delta: number): void {
     const n = (this.byDestination.get(label) ?? 0) + delta;
     if (n > 0) this.byDestination.set(label, n);
     else this.byDestination.delete(label);
     const list = [...this.byDestination].map(([destination, active]) => ({ destination, active }));
-    this.core.setDestinations(list.sort((a, b) => b.active - a.active || a.destination.localeCompare(b.destination)), delta > 0);
+    this.core.setDestinations(list.sort((a, b) => b.active - a.active || a.destination.localeCompare(b.destination)));
   }
 
   /** Closes connections on pods of `namespace` that went away or stopped being ready; counts a failover per pod lost. */

@@ -234,16 +234,13 @@ export class ProxySession implements Session {
 
   private readonly onConnection = (socket: Socket): void => {
     this.sockets.add(socket);
-    this.core.counters.connectionsActive++;
-    this.core.counters.connectionsTotal++;
+    this.core.connectionOpened();
     socket.once('close', () => this.onDisconnect(socket));
-    this.core.changed();
   };
 
   private onDisconnect(socket: Socket): void {
     this.sockets.delete(socket);
-    this.core.counters.connectionsActive--;
-    this.core.changed();
+    this.core.connectionClosed();
   }
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {

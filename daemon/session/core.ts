@@ -15,8 +15,15 @@ import type { KportError } from '../api/errors.js';
 import { emptyCounters, TRANSITIONS, type BoundListener, type DestinationCount, type SessionSource, type SessionState, type SessionStatus } from '../api/session.js';
 
 /**
- * Emits `changed` (SessionStatus) after every state, listener, pod, connection or error change. For observers that
- * count events a snapshot cannot show (the metrics), also `errorRecorded` (the ErrorCode) and `streamOpened` (ms).
+ * Connections opening and closing are announced at most this often, in one snapshot: a busy forward would otherwise
+ * build and send one per connection, on the path of each new connection, to every `kportctl events`.
+ */
+export const COUNTS_ANNOUNCE_MS = 250;
+
+/**
+ * Emits `changed` (SessionStatus) after every state, listener, pod or error change, and within COUNTS_ANNOUNCE_MS of
+ * connections opening or closing. For observers that count events a snapshot cannot show (the metrics), also
+ * `errorRecorded` (the ErrorCode) and `streamOpened` (ms).
  */
 export class SessionCore extends EventEmitter {
   private current: SessionState = 'starting';
@@ -34,6 +41,7 @@ export class SessionCore extends EventEmitter {
   /** Set by the supervisor, which owns kportctl's overrides, before the session starts; only reported here. */
   override: SessionStatus['override'] = null;
   private byDestination: DestinationCount[] = [];
+  private countsTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly spec: SessionSpec,
@@ -117,27 +125,31 @@ export class SessionCore extends EventEmitter {
   connectionOpened(): void {
     this.counters.connectionsTotal++;
     this.counters.connectionsActive++;
-    this.changed();
+    this.countsChanged();
   }
 
   /** Counts a local connection closed. */
   connectionClosed(): void {
     this.counters.connectionsActive--;
-    this.changed();
+    this.countsChanged();
   }
 
-  /**
-   * Replaces a gateway's open connections by destination (the caller sorts them); `announce: false` when a change
-   * announced right after carries it (a connection closing).
-   */
-  setDestinations(destinations: DestinationCount[], announce = true): void {
+  /** Replaces a gateway's open connections by destination (the caller sorts them). */
+  setDestinations(destinations: DestinationCount[]): void {
     this.byDestination = destinations;
-    if (announce) this.changed();
+    this.countsChanged();
   }
 
-  /** Announces a change to subscribers. */
+  /** Announces a change to subscribers now (with the counts, so a pending announcement of them is dropped). */
   changed(): void {
+    if (this.countsTimer) clearTimeout(this.countsTimer);
+    this.countsTimer = null;
     this.emit('changed', this.status());
+  }
+
+  /** Announces changed counts within COUNTS_ANNOUNCE_MS. */
+  private countsChanged(): void {
+    this.countsTimer ??= setTimeout(() => this.changed(), COUNTS_ANNOUNCE_MS);
   }
 
   /** A snapshot for RPC and listings. */
