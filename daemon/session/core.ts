@@ -18,7 +18,7 @@ import { emptyCounters, TRANSITIONS, type BoundListener, type DestinationCount, 
  * Connections opening and closing are announced at most this often, in one snapshot: a busy forward would otherwise
  * build and send one per connection, on the path of each new connection, to every `kportctl events`.
  */
-export const COUNTS_ANNOUNCE_MS = 250;
+const COUNTS_ANNOUNCE_MS = 250;
 
 /**
  * Emits `changed` (SessionStatus) after every state, listener, pod or error change, and within COUNTS_ANNOUNCE_MS of
@@ -141,7 +141,7 @@ export class SessionCore extends EventEmitter {
   }
 
   /** Announces a change to subscribers now (with the counts, so a pending announcement of them is dropped). */
-  changed(): void {
+  private changed(): void {
     if (this.countsTimer) clearTimeout(this.countsTimer);
     this.countsTimer = null;
     this.emit('changed', this.status());
