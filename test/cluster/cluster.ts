@@ -36,6 +36,8 @@ export interface ClusterOptions {
   bookmarkMs?: number;
   /** `demo` seeds the demo world; `empty` (default) only namespaces default and kube-system. */
   world?: 'demo' | 'empty';
+  /** How long a port-forward stream waits for the other stream of its request (the kubelet's streamCreationTimeout, 30 s). */
+  streamCreationTimeoutMs?: number;
 }
 
 /** Fast defaults for tests: a replaced pod is serving again within ~100 ms. */
@@ -92,7 +94,7 @@ export class SimCluster {
     this.runtime = new PodRuntime(this.store, this.type('pods'), { ...TEST_DELAYS, ...opts.delays });
     this.controllers = new Controllers(this.store, types, this.runtime);
     this.streams = new StreamServer(this.runtime);
-    this.spdyEndpoint = new SpdyEndpoint(this.runtime, this.faults, !opts.legacy);
+    this.spdyEndpoint = new SpdyEndpoint(this.runtime, this.faults, !opts.legacy, opts.streamCreationTimeoutMs);
     const proxy = new ServiceProxy(this.store, types, this.runtime);
     const tokenMap = new Map([[tokens.admin, USERS.admin], [tokens.viewer, USERS.viewer]]);
     const gitVersion = opts.legacy ? 'v1.20.15-kport-sim' : 'v1.31.0-kport-sim';

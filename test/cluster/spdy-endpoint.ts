@@ -65,6 +65,8 @@ export class SpdyEndpoint {
     private readonly faults: ConnectionFaults,
     /** Whether the API server tunnels SPDY in WebSockets (≥ 1.31). */
     readonly servesTunnel: boolean,
+    /** The kubelet's streamCreationTimeout (PortForwardHandler's default when omitted). */
+    private readonly streamCreationTimeoutMs?: number,
   ) {
     runtime.on('terminated', (uid: string) => this.closePod(uid));
     this.tunnels.on('headers', acceptTunnelProtocol);
@@ -98,7 +100,8 @@ export class SpdyEndpoint {
   }
 
   private serve(socket: Duplex, head: Buffer, pod: KubeObject, form: Served['form']): void {
-    const conn = new SpdyServerConnection(socket, new PortForwardHandler(this.runtime, pod), this.faults);
+    const handler = new PortForwardHandler(this.runtime, pod, this.streamCreationTimeoutMs);
+    const conn = new SpdyServerConnection(socket, handler, this.faults);
     const { namespace = 'default', name, uid } = pod.metadata;
     const served: Served = { conn, namespace, name, uid, form };
     this.open.add(served);
@@ -106,7 +109,7 @@ export class SpdyEndpoint {
     const seen = this.accepted.get(key) ?? { upgrade: 0, tunnel: 0 };
     seen[form]++;
     this.accepted.set(key, seen);
-    conn.once('close', () => this.open.delete(served));
+    conn.once('close', () => (this.open.delete(served), handler.closed()));
     conn.start(head);
   }
 

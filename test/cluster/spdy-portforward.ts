@@ -2,7 +2,8 @@
  * The kubelet's port-forward over one SPDY connection (kubelet's cri/streaming/portforward
  * httpstream.go): streams carry `streamtype` (error | data), `port` and `requestid` headers; the two
  * streams of one request form a pair, and only a complete pair dials the container port. A failed
- * forward writes the kubelet's text on the error stream; then both streams end.
+ * forward writes the kubelet's text on the error stream; then both streams end. A pair still missing
+ * a stream after the kubelet's streamCreationTimeout is forgotten, with a word on its error stream.
  */
 import type { Socket } from 'node:net';
 import type { Headers } from '../../daemon/kube/transport/spdy/headers.js';
@@ -36,9 +37,13 @@ function requestId(stream: SpdyStream): string {
   return String(header(stream.headers, 'streamtype') === 'error' ? stream.id : stream.id - 2);
 }
 
+/** The kubelet's default streamCreationTimeout: how long the first stream of a request waits for its partner. */
+export const STREAM_CREATION_TIMEOUT_MS = 30_000;
+
 interface Pair {
   error?: SpdyStream;
   data?: SpdyStream;
+  timer: NodeJS.Timeout;
 }
 
 /** The error stream is written, never read: what a client sends on it is dropped. */
@@ -52,6 +57,7 @@ export class PortForwardHandler implements StreamHandler {
   constructor(
     private readonly runtime: PodRuntime,
     private readonly pod: KubeObject,
+    private readonly streamCreationTimeoutMs = STREAM_CREATION_TIMEOUT_MS,
   ) {}
 
   refuse(headers: Headers): string | null {
@@ -60,17 +66,35 @@ export class PortForwardHandler implements StreamHandler {
 
   accepted(stream: SpdyStream): void {
     const id = requestId(stream);
-    const type = header(stream.headers, 'streamtype') as keyof Pair;
+    const type = header(stream.headers, 'streamtype') as 'error' | 'data';
     let pair = this.pairs.get(id);
-    if (!pair) this.pairs.set(id, (pair = {}));
+    if (!pair) this.pairs.set(id, (pair = { timer: setTimeout(() => this.timedOut(id), this.streamCreationTimeoutMs) }));
     if (pair[type]) {
       pair.error?.write(Buffer.from(`error processing stream for request ${id}: ${type} stream already assigned`));
       return;
     }
     pair[type] = stream;
     if (!pair.error || !pair.data) return;
+    clearTimeout(pair.timer);
     this.pairs.delete(id);
     this.forward(pair.error, pair.data);
+  }
+
+  /**
+   * A request whose partner stream did not come in time (monitorStreamPair): the kubelet writes why on the error
+   * stream, if it has one, and forgets the pair; its streams stay open, unused. Its `conn` is a Go pointer there.
+   */
+  private timedOut(id: string): void {
+    const pair = this.pairs.get(id);
+    if (!pair) return;
+    this.pairs.delete(id);
+    pair.error?.write(Buffer.from(`(conn=&{${this.pod.metadata.name}}, request=${id}) timed out waiting for streams`));
+  }
+
+  /** The connection is gone: no pair waits for its partner any more. */
+  closed(): void {
+    for (const pair of this.pairs.values()) clearTimeout(pair.timer);
+    this.pairs.clear();
   }
 
   /** The socket caught up: every backend held back may be read again. */

@@ -258,6 +258,31 @@ describe('simulated SPDY port-forward', () => {
   });
 });
 
+describe("simulated SPDY port-forward: the kubelet's streamCreationTimeout", () => {
+  let cluster: SimCluster;
+  before(async () => {
+    cluster = await SimCluster.start({ streamCreationTimeoutMs: 200 });
+    cluster.pod('default', POD, { ports: [{ containerPort: ECHO }] });
+    await cluster.waitFor(() => cluster.readyPods('default').length === 1, 10_000, 'pod ready');
+  });
+  after(() => cluster.stop());
+
+  test('a request whose data stream never comes is told so on its error stream; the same request id then makes a new pair', async () => {
+    const c = upgraded(await openSpdy(cluster, 'default', POD));
+    try {
+      c.open(1, { streamtype: 'error', port: String(ECHO), requestid: '7' });
+      await c.until(() => c.received(1).length > 0, 'the error stream to say why');
+      assert.match(c.received(1).toString(), /^\(conn=&\{.+\}, request=7\) timed out waiting for streams$/);
+      // The pair is forgotten: the same request id starts a new one, which is served once complete.
+      c.openPair(3, ECHO, '7');
+      c.data(5, 'after the timeout');
+      await c.until(() => c.received(5).toString() === 'after the timeout', 'the echo');
+    } finally {
+      c.destroy();
+    }
+  });
+});
+
 describe('simulated SPDY port-forward as Kubernetes 1.20', () => {
   let cluster: SimCluster;
   before(async () => {
