@@ -38,7 +38,7 @@ function requestId(stream: SpdyStream): string {
 }
 
 /** The kubelet's default streamCreationTimeout: how long the first stream of a request waits for its partner. */
-export const STREAM_CREATION_TIMEOUT_MS = 30_000;
+const STREAM_CREATION_TIMEOUT_MS = 30_000;
 
 interface Pair {
   error?: SpdyStream;
