@@ -1,13 +1,13 @@
 /**
- * The client side of kportd's control socket: JSON-RPC 2.0 over a WebSocket on a Unix socket, typed by
- * the contract in daemon/api/rpc.ts. Calls reject with KportError (the daemon's stable code); a daemon
- * that is not there, or goes away, is a DaemonNotRunning.
+ * The client side of kportd's control socket: JSON-RPC 2.0 over a WebSocket on a Unix socket
+ * (websocket/client.ts), typed by the contract in daemon/api/rpc.ts. Calls reject with KportError
+ * (the daemon's stable code); a daemon that is not there, or goes away, is a DaemonNotRunning.
  */
 import { EventEmitter } from 'node:events';
 import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, JSONRPCServerAndClient } from 'json-rpc-2.0';
-import { WebSocket } from 'ws';
 import { KportError, type ErrorCode } from '../daemon/api/errors.js';
 import { JSONRPC_CODES, RPC_CODES, RPC_PATH, type MethodName, type Notifications, type ParamsIn, type Results, type RpcErrorData } from '../daemon/api/rpc.js';
+import { ABNORMAL_CLOSE, openWebSocket, type ClientWebSocket } from './websocket/client.js';
 
 /** How long a closing handshake may take before the socket is cut. */
 const CLOSE_GRACE_MS = 1_000;
@@ -45,24 +45,17 @@ export interface RpcClient {
 }
 
 /** Opens a connection to the daemon on `socket`. */
-export function connect(socket: string): Promise<RpcClient> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws+unix://${socket}:${RPC_PATH}`, { perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
-    function onOpen(): void {
-      ws.off('error', onError);
-      resolve(new Connection(ws, socket));
-    }
-    function onError(err: NodeJS.ErrnoException): void {
-      ws.off('open', onOpen);
-      if (err.code === 'ENOENT') reject(new DaemonNotRunning(socket, 'missing'));
-      else if (err.code === 'ECONNREFUSED') reject(new DaemonNotRunning(socket, 'refused'));
-      // A daemon that is shutting down may accept and then drop the connection.
-      else if (err.code === 'ECONNRESET' || err.code === 'EPIPE') reject(new DaemonNotRunning(socket, 'closed', err.code));
-      else reject(new DaemonNotRunning(socket, 'unreachable', err.message));
-    }
-    ws.once('open', onOpen);
-    ws.once('error', onError);
-  });
+export async function connect(socket: string): Promise<RpcClient> {
+  try {
+    return new Connection(await openWebSocket(socket, RPC_PATH, HANDSHAKE_TIMEOUT_MS), socket);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new DaemonNotRunning(socket, 'missing');
+    if (e.code === 'ECONNREFUSED') throw new DaemonNotRunning(socket, 'refused');
+    // A daemon that is shutting down may accept and then drop the connection.
+    if (e.code === 'ECONNRESET' || e.code === 'EPIPE') throw new DaemonNotRunning(socket, 'closed', e.code);
+    throw new DaemonNotRunning(socket, 'unreachable', e.message);
+  }
 }
 
 class Connection implements RpcClient {
@@ -72,26 +65,19 @@ class Connection implements RpcClient {
   private ended: DaemonNotRunning | null = null;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: ClientWebSocket,
     private readonly socket: string,
   ) {
     // A malformed message from the daemon must not be printed into a table or a JSON stream; calls still settle.
     const quiet = { errorListener: () => {} };
     const client = new JSONRPCClient<void>((payload) => ws.send(JSON.stringify(payload)));
     this.peer = new JSONRPCServerAndClient(new JSONRPCServer<void>(quiet), client, quiet);
-    this.closed = new Promise((resolve) => {
-      const onClose = (code: number, reason: Buffer) => {
-        this.ended ??= new DaemonNotRunning(this.socket, 'closed', code === 1000 || code === 1001 || code === 1006 ? '' : reason.toString());
-        this.peer.rejectAllPendingRequests('connection closed');
-        resolve(this.ended);
-      };
-      ws.once('close', onClose);
+    this.closed = ws.closed.then(({ code, reason }) => {
+      this.ended ??= new DaemonNotRunning(this.socket, 'closed', code === 1000 || code === 1001 || code === ABNORMAL_CLOSE ? '' : reason);
+      this.peer.rejectAllPendingRequests('connection closed');
+      return this.ended;
     });
-    const onMessage = (data: Buffer) => this.receive(data);
-    // The 'close' that follows an error settles everything; without a listener an error would crash the process.
-    const onError = () => {};
-    ws.on('message', onMessage);
-    ws.on('error', onError);
+    ws.onMessage = (text) => this.receive(text);
   }
 
   async call<M extends MethodName>(method: M, params: ParamsIn<M>): Promise<Results[M]> {
@@ -112,17 +98,16 @@ class Connection implements RpcClient {
   }
 
   async close(): Promise<void> {
-    if (this.ws.readyState !== this.ws.CLOSED) {
-      this.ws.close(1000);
-      setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
-    }
+    this.ws.close(1000);
+    const cut = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
     await this.closed;
+    clearTimeout(cut);
   }
 
-  private receive(data: Buffer): void {
+  private receive(text: string): void {
     let payload: unknown;
     try {
-      payload = JSON.parse(data.toString('utf8'));
+      payload = JSON.parse(text);
     } catch {
       return;
     }

@@ -2,6 +2,7 @@
  * kportctl's verbs need no kport.yaml, so they must not pay for loading the config stack: run against a
  * daemon, each verb's loaded-module list (recorded by a loader hook; a bundle file counts as the sources
  * build/bundle.ts says it holds) has no yaml, no zod and nothing of the daemon but its contract (daemon/api/).
+ * Nor does talking to kportd over its Unix socket load node's HTTP, TLS or zlib.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -28,11 +29,12 @@ function sources(urls: string[]): string[] {
 }
 
 /** Runs `kportctl ARGS` with the recorder; resolves with its exit code, its output and the modules it loaded. */
-function run(args: string[], socket: string, record: string): Promise<{ code: number; stdout: string; loaded: string[] }> {
+function run(args: string[], socket: string, record: string): Promise<{ code: number; stdout: string; loaded: string[]; builtins: string[] }> {
   return new Promise((resolve) => {
     execFile(process.execPath, ['--import', RECORDER, KPORTCTL, ...args], { env: env(socket, { KPORT_RECORD_LOADS: record }) }, (err, stdout) => {
-      const loaded = sources(readFileSync(record, 'utf8').split('\n').filter((u) => u.startsWith('file:')));
-      resolve({ code: err ? Number(err.code) : 0, stdout, loaded });
+      const lines = readFileSync(record, 'utf8').split('\n');
+      const loaded = sources(lines.filter((u) => u.startsWith('file:')));
+      resolve({ code: err ? Number(err.code) : 0, stdout, loaded, builtins: lines.filter((u) => u.startsWith('node:')) });
     });
   });
 }
@@ -55,6 +57,8 @@ describe('what kportctl loads', () => {
       assert.equal(r.code, 0, r.stdout);
       assert.ok(r.loaded.some((u) => u.includes('/client/')), 'the recorder saw kportctl load');
       assert.deepEqual(r.loaded.filter((u) => /\/node_modules\/(yaml|zod)\//.test(u) || (/\/daemon\//.test(u) && !/\/daemon\/api\//.test(u))), []);
+      assert.ok(r.builtins.includes('node:net'), 'the recorder saw node modules load');
+      assert.deepEqual(r.builtins.filter((m) => /^node:(https?|_http_\w+|tls|_tls_\w+|zlib)$/.test(m)), []);
     });
   }
 });
