@@ -18,7 +18,7 @@ test('the demo serves the web forward, fails it over as pods are deleted, and st
   // The demo's own config with any free ports, so the test never fights a local 8080.
   const config = join(dir, 'demo.yaml');
   writeFileSync(config, 'kubeconfig: ${KPORT_DEMO_KUBECONFIG}\nforwards:\n  - { name: web, target: service/web, ports: [":80"] }\n');
-  const started = await startAndWait(process.execPath, [demo], /KPORT_SOCKET=(\S+) node \S+\/kportctl\.js list -w/, { env: { ...process.env, KPORT_DEMO_CONFIG: config, KPORT_DEMO_DELETE_EVERY_MS: '500' } });
+  const started = await startAndWait(process.execPath, [demo], /KPORT_SOCKET=(\S+) node \S+\/kportctl\.c?js list -w/, { env: { ...process.env, KPORT_DEMO_CONFIG: config, KPORT_DEMO_DELETE_EVERY_MS: '500' } });
   const socket = started.match[1]!;
   const tempDir = join(socket, '..', '..');
   await waitUntil(() => existsSync(socket), 'kportd to listen', 15_000, 20);

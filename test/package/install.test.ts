@@ -36,7 +36,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
 }
 
 /** Every file the tarball may hold. */
-const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^config\/kport\.schema\.json$/, /^config\/examples\/[\w.-]+\.yaml$/, /^dist\/bundle\/(kportd|kportctl|chunk-[A-Z0-9]+)\.js$/];
+const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^config\/kport\.schema\.json$/, /^config\/examples\/[\w.-]+\.yaml$/, /^dist\/bundle\/(kportd|chunk-[A-Z0-9]+)\.js$/, /^dist\/bundle\/kportctl(-[a-z]+)?\.cjs$/];
 
 /** Lifecycle scripts npm runs when a package is installed. */
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare', 'preprepare', 'postprepare'];
