@@ -1,11 +1,14 @@
 /**
  * Starting kportd in the background (daemon/api/launch.ts), as `kportctl start` and `kportd` do it: they
- * return once the control socket answers, and a kportd that cannot start says why through them.
+ * return once the control socket answers, kportd runs with its node flags, and a kportd that cannot start
+ * says why through them. How it is invoked: its flags on node's command line, or in NODE_OPTIONS (only those
+ * node takes there) for the single executable.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { DAEMON_NODE_FLAGS, invocation } from '../../daemon/api/launch.js';
 import { KPORTD, KportdHarness } from '../helpers/daemon.js';
 import { alive } from '../helpers/process.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -26,6 +29,10 @@ for (const how of ['kportctl start', 'kportd'] as const) {
       pid = Number(/kportd started \(pid (\d+)\); socket /.exec(started.stdout)?.[1]);
       const status = JSON.parse(await k.ok('status', '--json')) as { pid: number };
       assert.equal(status.pid, pid);
+      if (process.platform === 'linux') {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        for (const flag of DAEMON_NODE_FLAGS) assert.ok(argv.includes(flag), `kportd runs with ${flag}: ${argv.join(' ')}`);
+      }
       assert.match(await k.ok('stop'), /stopped/);
       await waitUntil(() => !alive(pid), 'the daemon to exit');
     } finally {
@@ -47,3 +54,21 @@ for (const how of ['kportctl start', 'kportd'] as const) {
     }
   });
 }
+
+test("with a script, kportd's flags and the caller's come before it on node's command line", () => {
+  const run = invocation({ execPath: process.execPath, script: '/opt/kport/kportd.js', args: ['--foreground'], execArgv: ['--inspect'], env: {} });
+  assert.deepEqual(run.argv, [...DAEMON_NODE_FLAGS, '--inspect', '/opt/kport/kportd.js', '--foreground']);
+  assert.equal(run.env.MALLOC_ARENA_MAX, '2');
+  assert.equal(invocation({ execPath: process.execPath, script: 'k.js', args: [], env: { MALLOC_ARENA_MAX: '4' } }).env.MALLOC_ARENA_MAX, '4', "the user's own value wins");
+});
+
+test('the single executable gets the flags node accepts in NODE_OPTIONS, and node starts with them', () => {
+  const run = invocation({ execPath: process.execPath, script: null, args: ['--foreground'], env: { NODE_OPTIONS: '--trace-warnings' } });
+  assert.deepEqual(run.argv, ['kportd', '--foreground']);
+  const options = run.env.NODE_OPTIONS!.split(' ');
+  assert.equal(options[0], '--trace-warnings', "the user's NODE_OPTIONS are kept");
+  assert.ok(options.includes('--max-semi-space-size=1'));
+  assert.ok(!options.includes('--no-concurrent-sweeping'), 'node refuses it in NODE_OPTIONS');
+  const started = spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_OPTIONS: run.env.NODE_OPTIONS }, encoding: 'utf8' });
+  assert.equal(started.status, 0, started.stderr);
+});
