@@ -16,7 +16,10 @@ export function startAndWait(cmd: string, args: string[], ready: RegExp, opts: S
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      // SIGTERM first, so that a child with children of its own (the demo, npm) stops them too; SIGKILL if it lingers.
+      child.kill('SIGTERM');
+      const hard = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      child.once('exit', () => clearTimeout(hard));
       reject(new Error(`${cmd} did not print ${ready} within ${timeoutMs} ms; output:\n${output}`));
     }, timeoutMs);
     const onLine = (line: string) => {
