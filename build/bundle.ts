@@ -68,8 +68,9 @@ const lazyFiles: Plugin = {
 /** kportd.js (and its chunks) and kportctl.cjs (and its lazy files) in dist/bundle. */
 export async function bundle(): Promise<void> {
   rmSync(BUNDLE_DIR, { recursive: true, force: true });
+  const base = common(false);
   const kportd = await build({
-    ...common(false),
+    ...base,
     entryPoints: { kportd: 'daemon/main.ts' },
     outdir: BUNDLE_DIR,
     format: 'esm',
@@ -78,7 +79,6 @@ export async function bundle(): Promise<void> {
     // CommonJS packages inside an ES module still call require() for node's own modules.
     banner: { js: "import{createRequire as __kportRequire}from'node:module';const require=__kportRequire(import.meta.url);" },
   });
-  const base = common(false);
   const kportctl = await build({
     ...base,
     entryPoints: { kportctl: 'client/main.ts', ...Object.fromEntries(Object.entries(KPORTCTL_LAZY).map(([source, file]) => [file, source])) },

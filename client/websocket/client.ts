@@ -76,11 +76,7 @@ export class ClientWebSocket {
       events = this.reader.push(bytes);
     } catch (err) {
       const e = err as FrameError;
-      this.closeFrame = { code: e.closeCode, reason: e.message };
-      if (this.state === 'open') this.write(OPCODE.CLOSE, closePayload(e.closeCode));
-      this.state = 'closing';
-      this.socket.end();
-      return;
+      return this.ended({ code: e.closeCode, reason: e.message }, closePayload(e.closeCode));
     }
     for (const e of events) this.event(e);
   }
@@ -89,13 +85,16 @@ export class ClientWebSocket {
     if (this.state === 'closed' || this.closeFrame !== null) return;
     if (e.kind === 'message') this.onMessage(e.data.toString('utf8'));
     else if (e.kind === 'ping') this.write(OPCODE.PONG, e.data);
-    else if (e.kind === 'close') {
-      this.closeFrame = { code: e.code, reason: e.reason };
-      // Echo the code (none echoes none); the server closes the TCP connection after it.
-      if (this.state === 'open') this.write(OPCODE.CLOSE, e.code === NO_STATUS ? Buffer.alloc(0) : closePayload(e.code));
-      this.state = 'closing';
-      this.socket.end();
-    }
+    // Echo the code (none echoes none); the server closes the TCP connection after it.
+    else if (e.kind === 'close') this.ended({ code: e.code, reason: e.reason }, e.code === NO_STATUS ? Buffer.alloc(0) : closePayload(e.code));
+  }
+
+  /** The connection is over for `why`: `reply` goes out as our close frame unless we sent one, then our side ends. */
+  private ended(why: WebSocketClose, reply: Buffer): void {
+    this.closeFrame = why;
+    if (this.state === 'open') this.write(OPCODE.CLOSE, reply);
+    this.state = 'closing';
+    this.socket.end();
   }
 }
 
@@ -144,7 +143,7 @@ export function openWebSocket(socketPath: string, path: string, timeoutMs: numbe
 }
 
 /** What is wrong with an upgrade response head (status line and headers), or null when it accepts `key`. */
-export function checkResponse(head: string, key: string): string | null {
+function checkResponse(head: string, key: string): string | null {
   const [status = '', ...lines] = head.split('\r\n');
   if (!/^HTTP\/1\.1 101\b/.test(status)) return `unexpected answer to the WebSocket upgrade: ${status.slice(0, 200)}`;
   const headers = new Map<string, string>();
