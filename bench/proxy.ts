@@ -15,6 +15,7 @@ import { SimCluster } from '../test/cluster/cluster.js';
 import { findKubectl } from '../test/helpers/kubectl.js';
 import { startAndWait, stop } from '../test/helpers/process.js';
 import { startKportd } from './kportd.js';
+import { cpuSeconds } from './usage.js';
 
 /** One measured path to the API server. */
 export interface BenchResult {
@@ -22,6 +23,8 @@ export interface BenchResult {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time of the proxy's process per request, from /proc over the measured rounds (null: no process of its own). */
+  cpuUsPerRequest: number | null;
 }
 
 const PATH = '/api/v1/namespaces/default/pods/db-0';
@@ -71,12 +74,15 @@ interface Target {
   url: string;
   headers?: Record<string, string>;
   ca?: string;
+  /** The proxy's process, whose CPU time is charged to this target's requests. */
+  pid?: number;
 }
 
 /** One target's load generator: a keep-alive agent and GETs that resolve once the body is read. */
 class Client {
   readonly latencies: number[] = [];
   measuredMs = 0;
+  private cpuSeconds = 0;
   private readonly agent: HttpAgent;
   private readonly url: URL;
 
@@ -110,15 +116,18 @@ class Client {
       }
     };
     const started = performance.now();
+    const cpu = this.target.pid === undefined ? 0 : cpuSeconds(this.target.pid);
     await Promise.all(Array.from({ length: CONCURRENCY }, loop));
     if (record) this.measuredMs += performance.now() - started;
+    if (record && this.target.pid !== undefined) this.cpuSeconds += cpuSeconds(this.target.pid) - cpu;
   }
 
   /** Requests per second and latency percentiles over every recorded round. */
   result(): BenchResult {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const at = (q: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN) * 100) / 100;
-    return { name: this.target.name, rps: Math.round(sorted.length / (this.measuredMs / 1000)), p50Ms: at(0.5), p99Ms: at(0.99) };
+    const cpuUsPerRequest = this.target.pid === undefined ? null : Math.round((this.cpuSeconds * 1e6) / sorted.length);
+    return { name: this.target.name, rps: Math.round(sorted.length / (this.measuredMs / 1000)), p50Ms: at(0.5), p99Ms: at(0.99), cpuUsPerRequest };
   }
 
   close(): void {
@@ -153,12 +162,12 @@ export async function benchProxy(): Promise<BenchResult[]> {
   try {
     const targets: Target[] = [
       { name: 'direct (HTTPS)', url: cluster.info.url, ca: cluster.info.caCert, headers: { authorization: `Bearer ${cluster.info.token}` } },
-      { name: 'kport proxy', url: kport.info.url },
+      { name: 'kport proxy', url: kport.info.url, pid: kportd.pid },
     ];
     let kubectl: Awaited<ReturnType<typeof startAndWait>> | null = null;
     if (kubectlBin) {
       kubectl = await startAndWait(kubectlBin, ['proxy', '--port=0', `--kubeconfig=${cluster.info.kubeconfig}`, `--cache-dir=${cache}`], /Starting to serve on 127\.0\.0\.1:(\d+)/);
-      targets.push({ name: 'kubectl proxy', url: `http://127.0.0.1:${kubectl.match[1]}` });
+      targets.push({ name: 'kubectl proxy', url: `http://127.0.0.1:${kubectl.match[1]}`, pid: kubectl.child.pid });
     } else {
       console.warn('kubectl proxy: skipped (kubectl not found: set $KUBECTL or install it at /usr/bin/kubectl)');
     }
@@ -177,7 +186,7 @@ export async function benchProxy(): Promise<BenchResult[]> {
 
 /** The results as a small text table. */
 export function formatBench(results: BenchResult[]): string {
-  const rows = [['target', 'req/s', 'p50 ms', 'p99 ms'], ...results.map((r) => [r.name, String(r.rps), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2)])];
+  const rows = [['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req'], ...results.map((r) => [r.name, String(r.rps), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), r.cpuUsPerRequest === null ? '' : String(r.cpuUsPerRequest)])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
 }
