@@ -10,13 +10,17 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 /** RFC 7230 hop-by-hop headers, as ReverseProxy lists them. */
 const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
-const NONE: ReadonlySet<string> = new Set();
+const NONE: readonly string[] = [];
 
-/** The lower-cased header names a Connection header lists (they are hop-by-hop too). */
-function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
+/**
+ * The lower-cased header names a Connection header lists (they are hop-by-hop too). Per request, so the
+ * usual `keep-alive`, hop-by-hop already, costs nothing.
+ */
+function connectionTokens(value: string | string[] | undefined): readonly string[] {
   if (value === undefined) return NONE;
-  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return new Set(text.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
+  const text = Array.isArray(value) ? value.join(',') : value;
+  if (HOP_BY_HOP.has(text)) return NONE;
+  return text.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
 }
 
 /** What to add to an upstream request besides the client's own headers. */
@@ -35,7 +39,7 @@ export function requestHeaders(incoming: IncomingHttpHeaders, ctx: ForwardContex
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined || name === 'host') continue;
-    if (!ctx.upgrade && (HOP_BY_HOP.has(name) || listed.has(name))) continue;
+    if (!ctx.upgrade && (HOP_BY_HOP.has(name) || listed.includes(name))) continue;
     out[name] = value;
   }
   // A body of unknown length stays chunked; Node frames it again on the way out.
@@ -53,12 +57,12 @@ export function requestHeaders(incoming: IncomingHttpHeaders, ctx: ForwardContex
 /** The API server's response headers minus hop-by-hop ones, as a flat raw list (duplicates such as Set-Cookie kept). */
 export function responseHeaders(rawHeaders: readonly string[]): string[] {
   const names: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'connection') names.push(rawHeaders[i + 1]!);
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 10 && rawHeaders[i]!.toLowerCase() === 'connection') names.push(rawHeaders[i + 1]!);
   const listed = connectionTokens(names.length > 0 ? names : undefined);
   const out: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
-    if (!HOP_BY_HOP.has(name) && !listed.has(name)) out.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+    if (!HOP_BY_HOP.has(name) && !listed.includes(name)) out.push(rawHeaders[i]!, rawHeaders[i + 1]!);
   }
   return out;
 }
