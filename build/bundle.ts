@@ -1,7 +1,7 @@
 /**
  * `npm run build`'s second half: esbuild bundles of kportd and kportctl, what the package ships and the
  * tests run. kportd is one minified ESM file; paths used by few (the pretty logger, legacy auth
- * providers, proxy-url agents, the proxy's undici pool and file server, metrics) stay in chunks beside
+ * providers, proxy-url agents, the proxy's file server, metrics) stay in chunks beside
  * it, loaded on demand. kportctl is one CommonJS file, with the yaml printer and the kubeconfig reader
  * (completion) in files of their own loaded on demand: a CLI run pays for node's ES module loader
  * (~5 ms) and one file per chunk otherwise. `contents.json` says which sources and packages each output

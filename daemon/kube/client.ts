@@ -1,7 +1,7 @@
 /**
  * One API client per kubeconfig context. Credentials are produced afresh for every request (so an
  * exec plugin's refreshed token is picked up); TLS connections come from one keep-alive agent per
- * context (and, for proxies, one undici Pool), rebuilt only when the TLS material changes.
+ * context (and, for proxies, one pool of kept-alive connections), rebuilt only when the TLS material changes.
  */
 import type { IncomingMessage } from 'node:http';
 import { Agent, request, type RequestOptions } from 'node:https';
@@ -14,7 +14,7 @@ import type { ContextConfig } from './kubeconfig.js';
 import { AccessReviews } from './access.js';
 import { Reachability } from './reachability.js';
 import type { TransportPreference } from './transport/types.js';
-import type { Dispatcher } from 'undici';
+import { ConnectionPool, tlsOpener } from './connections.js';
 
 /** How to set up TLS to the API server: one SecureContext per set of TLS material. */
 export interface Transport {
@@ -60,8 +60,8 @@ export class KubeClient {
   private agent: HttpAgent | null = null;
   private transport: Transport | null = null;
   private agentKey = '';
-  /** The proxies' Pool and the TLS material it was built with (made on a proxy's first request). */
-  private pool: Promise<Dispatcher> | null = null;
+  /** The proxies' connections and the TLS material they were made with (on a proxy's first request). */
+  private pool: ConnectionPool | null = null;
   private poolKey = '';
   private cached: Promise<ConnectOptions> | null = null;
   private cachedAt = 0;
@@ -134,16 +134,15 @@ export class KubeClient {
   }
 
   /**
-   * The Pool proxied requests go through, with current TLS material: built on first use, rebuilt (the old
-   * one closing once its requests finish) when the TLS material changes, as the agent is.
+   * The connections proxied requests go over, with current TLS material: made on first use, made anew (the old
+   * ones closing once their requests finish) when the TLS material changes, as the agent is.
    */
-  async dispatcher(): Promise<Dispatcher> {
+  async connections(): Promise<ConnectionPool> {
     await this.connectOptions();
     if (this.pool === null || this.poolKey !== this.agentKey) {
-      void this.pool?.then((p) => p.close());
+      this.pool?.close();
       this.poolKey = this.agentKey;
-      const [transport, tunnel] = [this.transport!, this.proxyUrl ? this.agent : null];
-      this.pool = import('./pool.js').then(({ makePool }) => makePool(this.server, transport, tunnel));
+      this.pool = new ConnectionPool(tlsOpener(this.server, this.transport!, this.proxyUrl ? this.agent : null));
     }
     return this.pool;
   }
@@ -207,7 +206,7 @@ export class KubeClient {
     this.reachability.stop();
     this.agent?.destroy();
     this.agent = null;
-    void this.pool?.then((p) => p.destroy());
+    this.pool?.close();
     this.pool = null;
   }
 }

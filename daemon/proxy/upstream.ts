@@ -1,20 +1,21 @@
 /**
  * Relays one plain HTTP request to the API server with the context's credentials, streaming both bodies
  * with backpressure and flushing the response headers at once, so watches and log follows pass through
- * as they happen. Nothing is buffered beyond what the sockets hold. Plain requests go through an undici
- * Pool (its HTTP/1.1 client costs a fraction of node:https' per request: the proxy's hot path); Upgrade
+ * as they happen. Nothing is buffered beyond what the sockets hold. Plain requests go over the context's
+ * kept-alive connections (kube/connections.ts), in kport's own HTTP/1.1 exchange: the proxy's hot path; Upgrade
  * requests (upgrade.ts) take node:https with the context's agent, as the port-forward dialers do, since an
  * upgraded connection leaves any pool for good.
  */
-import { request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
+import { request, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { KportError, toKportError } from '../api/errors.js';
 import type { ConnectOptions } from '../kube/client.js';
+import { Connection, type ConnectionPool } from '../kube/connections.js';
 import { networkError } from '../kube/errors.js';
 import { requestHeaders, responseHeaders } from './headers.js';
 import { plain, send, type Reply } from './reply.js';
+import { ResponseReader } from './response-reader.js';
 
 /** The API server as the proxy sees it; a KubeClient is one. */
 export interface Upstream {
@@ -24,11 +25,8 @@ export interface Upstream {
   connectOptions(): Promise<ConnectOptions>;
   /** Drops reused credentials (after a 401). */
   invalidateCredentials(): void;
-  /**
-   * The keep-alive Pool plain requests go through (a KubeClient's, with the context's TLS); an upstream
-   * without one (a plain-HTTP fake in tests) is reached through undici's shared agent.
-   */
-  dispatcher?(): Promise<Dispatcher>;
+  /** The kept-alive connections plain requests go through (a KubeClient's, with the context's TLS). */
+  connections(): Promise<ConnectionPool>;
 }
 
 /** Running byte totals a relay adds to (the session's counters fit). */
@@ -138,84 +136,179 @@ export async function outgoing(req: IncomingMessage, upstream: Upstream, rawPath
   };
 }
 
-/** undici's request options, minus what a relay never sets. */
-type DispatchOptions = Dispatcher.DispatchOptions;
+/** Headers the relay frames itself (a body of unknown length goes chunked) or drops (Expect: node's server has answered it). */
+const FRAMED_HERE = ['transfer-encoding', 'expect'];
+/** Characters that would end a header line early: only a credential from a kubeconfig or plugin could carry them. */
+const LINE_BREAK = /[\r\n\0]/;
+const CHUNK_END = Buffer.from('\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
-/** Headers undici frames itself (a body of unknown length goes chunked) or refuses (Expect: Node's server has answered it). */
-const FRAMED_BY_UNDICI = ['transfer-encoding', 'expect'];
+/** The request line and headers for the API server, as one string to write (the client's headers were checked by node's parser). */
+function requestHead(method: string, path: string, host: string, headers: OutgoingHttpHeaders, chunked: boolean): string {
+  let head = `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || FRAMED_HERE.includes(name)) continue;
+    for (const v of Array.isArray(value) ? value : [String(value)]) {
+      if (LINE_BREAK.test(v)) throw new KportError('UPSTREAM_ERROR', `the ${name} header holds a line break; check the kubeconfig user's credentials`);
+      head += `${name}: ${v}\r\n`;
+    }
+  }
+  return head + (chunked ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n');
+}
 
 /**
- * Relays `req` to `rawPath` + `search` on the API server through the upstream's undici Pool and streams the
- * answer into `res`: both bodies with backpressure, the response headers flushed at once for streams.
+ * Relays `req` to `rawPath` + `search` on the API server over one of the upstream's kept-alive connections and
+ * streams the answer into `res`: both bodies with backpressure, the response headers flushed at once for streams.
+ * The HTTP/1.1 exchange is kport's own (response-reader.ts): it is the proxy's hot path, and a general-purpose
+ * client (undici, before) spent more CPU per request on what a relay does not need.
  */
 export async function relay(req: IncomingMessage, res: ServerResponse, upstream: Upstream, rawPath: string, search: string, meter: Meter): Promise<RelayOutcome> {
   const outcome: RelayOutcome = { status: 0, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null };
-  let opts: ConnectOptions;
-  let pool: Dispatcher;
+  const server = upstream.server.origin;
+  let pool: ConnectionPool;
+  let head: string;
+  const body = hasBody(req);
+  const chunked = body && req.headers['transfer-encoding'] !== undefined;
   try {
-    opts = await upstream.connectOptions();
-    pool = upstream.dispatcher ? await upstream.dispatcher() : (await import('../kube/pool.js')).sharedDispatcher();
+    const opts = await upstream.connectOptions();
+    pool = await upstream.connections();
+    const headers = requestHeaders(req.headers, { credentials: opts.headers, clientIp: req.socket.remoteAddress, upgrade: false });
+    head = requestHead(req.method ?? 'GET', destination(upstream.server, rawPath, search).path, upstream.server.host, headers, chunked);
   } catch (err) {
     return failEarly(res, outcome, toKportError(err, 'UPSTREAM_ERROR'));
   }
-  const server = upstream.server.origin;
-  const headers = requestHeaders(req.headers, { credentials: opts.headers, clientIp: req.socket.remoteAddress, upgrade: false });
-  for (const name of FRAMED_BY_UNDICI) delete headers[name];
-  const body = hasBody(req);
-  const dispatch: DispatchOptions = { origin: server, path: destination(upstream.server, rawPath, search).path, method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers: headers as Record<string, string | string[]>, body: body ? req : null };
   const { countIn, countOut } = byteCounters(outcome, meter);
 
   return new Promise<RelayOutcome>((resolve) => {
-    let abort: ((err?: Error) => void) | null = null;
     let replayed = false;
     // Whichever side fails first is the cause: the client hanging up, or the API server breaking off.
     let clientGone = false;
+    let inUse: Connection | null = null;
 
-    const handler: Dispatcher.DispatchHandlers = {
-      onConnect: (cancel) => void (abort = cancel),
-      onHeaders: (status, raw, resume) => {
-        outcome.status = status;
-        const rawHeaders = (raw as Buffer[] | null ?? []).map((b) => b.toString('latin1'));
-        res.writeHead(status, responseHeaders(rawHeaders));
-        // Streams (watches, log follows) carry no Content-Length: send their headers now, not with the first event.
-        if (!rawHeaders.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-length')) res.flushHeaders();
-        res.on('drain', resume);
-        return true;
-      },
-      onData: (chunk) => {
-        countIn(chunk);
-        return res.write(chunk);
-      },
-      // undici 6 passes the chunk itself (its typings say a size).
-      onBodySent: countOut as unknown as Dispatcher.DispatchHandlers['onBodySent'],
-      onComplete: () => void res.end(),
-      onError: (err) => {
-        if (clientGone) return; // the abort was ours
-        if (outcome.status !== 0) {
-          outcome.broken ??= new KportError('UPSTREAM_ERROR', `the API server ${server} broke off a response (${(err as NodeJS.ErrnoException).code ?? err.message})`);
-          return void res.destroy();
-        }
-        // A kept-alive connection the API server closed just as it was reused: Go's transport (kubectl) sends
-        // such a request again once when it can be replayed, and so does kport. A connection that had carried
-        // an earlier answer (it read bytes before this request) is a reused one.
-        if (!replayed && replayable(req) && ((err as { socket?: { bytesRead?: number } }).socket?.bytesRead ?? 0) > 0) {
-          replayed = true;
-          return void pool.dispatch(dispatch, handler);
-        }
-        failEarly(res, outcome, upstreamError(err, server));
-      },
-    };
-    // Every path ends here: the answer sent, the client gone (then the upstream request is cancelled:
-    // a watch nobody reads any more), or the answer broken off.
+    // Every path ends here: the answer sent, the client gone (then the upstream connection is closed: a watch
+    // nobody reads any more), or the answer broken off.
     res.once('close', () => {
       if (!res.writableFinished && outcome.broken === null && outcome.unreachable === null) {
         clientGone = true;
-        abort?.(new Error('the client went away'));
+        inUse?.socket.destroy();
       }
       resolve(outcome);
     });
-    pool.dispatch(dispatch, handler);
+
+    const exchange = (conn: Connection) => {
+      if (clientGone) return pool.release(conn);
+      inUse = conn;
+      const { socket, reused } = conn;
+      let bodySent = !body;
+      const reader = new ResponseReader(
+        {
+          head: ({ status, rawHeaders, framing }) => {
+            outcome.status = status;
+            const headers = responseHeaders(rawHeaders);
+            // A length the framing overrides is not the client's to see; node frames such bodies again.
+            res.writeHead(status, framing === 'length' || framing === 'none' ? headers : withoutLength(headers));
+            // Streams (watches, log follows) carry no Content-Length: send their headers now, not with the first event.
+            if (framing === 'chunked' || framing === 'close') res.flushHeaders();
+          },
+          data: (chunk) => {
+            countIn(chunk);
+            if (!res.write(chunk)) socket.pause();
+          },
+        },
+        req.method === 'HEAD',
+      );
+      const resumeSocket = () => socket.resume();
+      const stop = () => {
+        inUse = null;
+        conn.user = null;
+        res.off('drain', resumeSocket);
+        req.off('data', sendBody);
+        socket.resume();
+      };
+      // The response read to its end: the client's too, and the connection back to the pool if it can carry another.
+      const complete = () => {
+        stop();
+        res.end();
+        if (reader.reusable && bodySent) pool.release(conn);
+        else socket.destroy();
+      };
+      const fail = (err: unknown) => {
+        stop();
+        socket.destroy();
+        if (clientGone) return;
+        if (reader.started) {
+          outcome.broken ??= new KportError('UPSTREAM_ERROR', `the API server ${server} broke off a response (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+          return void res.destroy();
+        }
+        // A kept-alive connection the API server closed just as it was reused: Go's transport (kubectl) sends
+        // such a request again once when it can be replayed, and so does kport.
+        if (!replayed && reused && replayable(req)) {
+          replayed = true;
+          return attempt();
+        }
+        failEarly(res, outcome, upstreamError(err, server));
+      };
+      const sendBody = (chunk: Buffer) => {
+        countOut(chunk);
+        if (chunked) {
+          socket.cork();
+          socket.write(`${chunk.length.toString(16)}\r\n`);
+          socket.write(chunk);
+          socket.write(CHUNK_END);
+          socket.uncork();
+        } else {
+          socket.write(chunk);
+        }
+        if (socket.writableNeedDrain) req.pause();
+      };
+      conn.user = {
+        // What one read brings (the head, body bytes, the end) goes to the client in one write.
+        data: (chunk) => {
+          res.cork();
+          try {
+            reader.push(chunk);
+          } catch (err) {
+            return fail(err);
+          } finally {
+            if (!reader.done) res.uncork();
+          }
+          if (reader.done) complete();
+        },
+        ended: (err) => {
+          if (err) return fail(err);
+          try {
+            reader.close();
+          } catch (closed) {
+            return fail(closed);
+          }
+          complete();
+        },
+        drain: () => req.resume(),
+      };
+      res.on('drain', resumeSocket);
+      socket.write(head, 'latin1');
+      if (body) {
+        req.on('data', sendBody);
+        req.once('end', () => {
+          if (chunked) socket.write(LAST_CHUNK);
+          bodySent = true;
+        });
+      }
+    };
+    const attempt = () => {
+      const conn = pool.acquire();
+      if (conn instanceof Connection) return exchange(conn);
+      conn.then(exchange, (err: unknown) => clientGone || failEarly(res, outcome, upstreamError(err, server)));
+    };
+    attempt();
   });
+}
+
+/** Raw headers without Content-Length. */
+function withoutLength(raw: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() !== 'content-length') out.push(raw[i]!, raw[i + 1]!);
+  return out;
 }
 
 /** Go's net/http isReplayable: no body and an idempotent method. */

@@ -1,7 +1,7 @@
 /**
- * What lives in the bundles' on-demand chunks works from them: a proxy relays through its undici Pool, a
- * cluster behind an HTTP proxy-url is reached through the tunnelling agent (forwards and proxies alike), and
- * `kportctl list -o yaml` prints YAML. kportd and kportctl here are the shipped bundles (test/helpers/bin.ts).
+ * What the bundles hold, and what they load on demand, works from them: a proxy relays, a cluster behind an
+ * HTTP proxy-url is reached through the tunnelling agent (an on-demand chunk; forwards and proxies alike), and
+ * `kportctl list -o yaml` prints YAML (kportctl's lazy file). kportd and kportctl here are the shipped bundles (test/helpers/bin.ts).
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -52,7 +52,7 @@ describe('the bundles’ on-demand chunks', () => {
   });
   after(() => cluster.stop());
 
-  test('a proxy relays through undici, and kportctl list -o yaml prints YAML', async () => {
+  test('a proxy relays, and kportctl list -o yaml prints YAML', async () => {
     const k = new KportdHarness();
     try {
       k.writeConfig(`kubeconfig: ${cluster.kubeconfigPath}\nproxies:\n  - { name: api, port: 0 }\n`);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
+import { ConnectionPool, tcpOpener } from '../../daemon/kube/connections.js';
 import { destination, relay, type Upstream } from '../../daemon/proxy/upstream.js';
 import { send } from './fixtures.js';
 
@@ -31,7 +32,9 @@ before(async () => {
     req.resume();
     req.once('end', () => res.end(`${req.method} ${req.url} ${req.headers.authorization}`));
   });
-  const upstream: Upstream = { server: new URL(await listen(api)), connectOptions: async () => ({ agent, headers: { Authorization: 'Bearer fake' }, secureContext: createSecureContext() }), invalidateCredentials: () => {} };
+  const server = new URL(await listen(api));
+  const pool = new ConnectionPool(tcpOpener(server));
+  const upstream: Upstream = { server, connectOptions: async () => ({ agent, headers: { Authorization: 'Bearer fake' }, secureContext: createSecureContext() }), invalidateCredentials: () => {}, connections: async () => pool };
   const meter = { bytesIn: 0, bytesOut: 0 };
   proxy = createServer((req, res) => void relay(req, res, upstream, req.url!, '', meter));
   proxyUrl = await listen(proxy);
