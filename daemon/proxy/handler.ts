@@ -71,29 +71,33 @@ function handled(req: IncomingMessage, path: string, status: number, rejected: s
   return { method: req.method ?? '', path, status, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null, reached: false, rejected };
 }
 
-/** Handles a normal request. */
-export async function handleRequest(req: IncomingMessage, res: ServerResponse, rules: ProxyRules, upstream: Upstream, meter: Meter): Promise<Handled> {
+/** Handles a normal request; `done` is told how it ended (a callback: the relay's hot path makes no promise for it). */
+export function handleRequest(req: IncomingMessage, res: ServerResponse, rules: ProxyRules, upstream: Upstream, meter: Meter, done: (h: Handled) => void): void {
   const { decision, path } = decide(req, rules);
-  // The file server is loaded on a `www` proxy's first file request: few proxies serve files at all.
+  switch (decision.kind) {
+    case 'reply':
+      send(res, decision.reply);
+      return done(handled(req, path, decision.reply.status, decision.rejected));
+    case 'static':
+      return void serveFile(req, res, decision.root, decision.path, decision.search).then((status) => done(handled(req, path, status)));
+    case 'api':
+      return void relay(req, res, upstream, decision.rawPath, decision.search, meter, (outcome) =>
+        done({ ...outcome, method: req.method ?? '', path, reached: outcome.unreachable === null, rejected: null }),
+      );
+  }
+}
+
+/** Serves a file from a `www` folder; the file server is loaded on the first file request: few proxies serve files at all. */
+async function serveFile(req: IncomingMessage, res: ServerResponse, root: string, path: string, search: string): Promise<number> {
   let files: typeof import('./static.js') | null = null;
   try {
-    switch (decision.kind) {
-      case 'reply':
-        send(res, decision.reply);
-        return handled(req, path, decision.reply.status, decision.rejected);
-      case 'static':
-        files = await import('./static.js');
-        return handled(req, path, await files.serveStatic(req, res, decision.root, decision.path, decision.search));
-      case 'api': {
-        const outcome = await relay(req, res, upstream, decision.rawPath, decision.search, meter);
-        return { ...outcome, method: req.method ?? '', path, reached: outcome.unreachable === null, rejected: null };
-      }
-    }
+    files = await import('./static.js');
+    return await files.serveStatic(req, res, root, path, search);
   } catch (err) {
-    // Only static files get here (a folder that cannot be read); relays settle their own failures.
+    // A folder that cannot be read (or, never yet seen, a file server that would not load).
     if (!res.headersSent && files) send(res, files.staticError(err));
     else res.destroy();
-    return handled(req, path, res.statusCode);
+    return res.statusCode;
   }
 }
 

@@ -247,7 +247,7 @@ export class ProxySession implements Session {
     const started = performance.now();
     this.core.counters.requests++;
     if (!this.client) return send(res, plain(503, 'kport: the proxy is restarting'));
-    void handleRequest(req, res, this.rules, this.client, this.core.counters).then((h) => this.onHandled(h, started));
+    handleRequest(req, res, this.rules, this.client, this.core.counters, (h) => this.onHandled(h, started));
   };
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {

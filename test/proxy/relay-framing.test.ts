@@ -63,7 +63,7 @@ before(async () => {
   const upstream: Upstream = { server, connectOptions: async () => ({ agent: new Agent(), headers: {}, secureContext: createSecureContext() }), invalidateCredentials: () => {}, connections: async () => pool };
   pool = new ConnectionPool(tcpOpener(server));
   const meter = { bytesIn: 0, bytesOut: 0 };
-  proxy = createHttpServer((req, res) => void relay(req, res, upstream, req.url!, '', meter));
+  proxy = createHttpServer((req, res) => void relay(req, res, upstream, req.url!, '', meter, () => {}));
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 });

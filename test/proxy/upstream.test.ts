@@ -36,7 +36,7 @@ before(async () => {
   const pool = new ConnectionPool(tcpOpener(server));
   const upstream: Upstream = { server, connectOptions: async () => ({ agent, headers: { Authorization: 'Bearer fake' }, secureContext: createSecureContext() }), invalidateCredentials: () => {}, connections: async () => pool };
   const meter = { bytesIn: 0, bytesOut: 0 };
-  proxy = createServer((req, res) => void relay(req, res, upstream, req.url!, '', meter));
+  proxy = createServer((req, res) => void relay(req, res, upstream, req.url!, '', meter, () => {}));
   proxyUrl = await listen(proxy);
 });
 after(async () => {
