@@ -1,8 +1,9 @@
 /**
  * relay() against a fake API server that writes its answers byte by byte as scripted, for what node's own
  * servers never send: each response framing reaches the client whole, a connection is reused exactly when
- * the response allows it, a chunked request body is framed again on its way, and a malformed or broken-off
- * response ends in a 502 or a cut-off response rather than anything half right.
+ * the response allows it, a chunked request body is framed again on its way, a client that goes away takes
+ * its request's connection with it (a watch nobody reads is not left open on the API server), and a malformed
+ * or broken-off response ends in a 502 or a cut-off response rather than anything half right.
  */
 import assert from 'node:assert/strict';
 import { Agent, createServer as createHttpServer, type Server as HttpServer } from 'node:http';
@@ -12,6 +13,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import { ConnectionPool, tcpOpener } from '../../daemon/kube/connections.js';
 import { relay, type Upstream } from '../../daemon/proxy/upstream.js';
 import { fetchText } from '../helpers/http.js';
+import { httpLines } from './fixtures.js';
 
 /** What the fake answers a request with: the bytes, and whether it closes the connection after them. */
 type Answer = { bytes: string; close?: boolean; destroy?: boolean };
@@ -129,4 +131,15 @@ test('a malformed response is a 502 that says what was wrong', async () => {
 test('a response broken off midway is cut off for the client too, never passed on as complete', async () => {
   answer = () => ({ bytes: `${OK}Content-Length: 100\r\n\r\nonly part`, destroy: true });
   await assert.rejects(fetchText(`${proxyUrl}/a`), /aborted|socket hang up|ECONNRESET/);
+});
+
+test('a client that goes away mid-response closes its connection to the API server', async () => {
+  answer = () => ({ bytes: `${OK}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n11\r\n{"type":"ADDED"}\n\r\n` });
+  const watch = await httpLines(`${proxyUrl}/api/v1/pods?watch=1`);
+  assert.equal(await watch.next(), '{"type":"ADDED"}');
+  const [upstreamSide] = [...sockets];
+  const gone = new Promise((resolve) => upstreamSide!.once('close', resolve));
+  watch.close();
+  await gone;
+  assert.equal(connections, 1);
 });
