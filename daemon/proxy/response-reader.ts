@@ -41,6 +41,7 @@ const CRLF_CRLF = Buffer.from('\r\n\r\n');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,15})[ \t]*(?:;.*)?$/;
+const DIGITS = /^\d{1,15}$/;
 
 /** The comma-separated tokens of a header's values, lower-cased. */
 function tokens(values: string): string[] {
@@ -195,9 +196,10 @@ export class ResponseReader {
     else if (lengths !== null) framing = 'length';
     else framing = 'close';
     if (framing === 'length') {
-      const values = new Set(tokens(lengths!));
+      // One value, as good servers send; a repeated one only if every copy says the same.
+      const values = lengths!.includes(',') ? new Set(tokens(lengths!)) : new Set([lengths!]);
       const [only] = values;
-      if (values.size !== 1 || !/^\d{1,15}$/.test(only!)) throw new ResponseError(`an invalid Content-Length: ${JSON.stringify(lengths)}`);
+      if (values.size !== 1 || !DIGITS.test(only!)) throw new ResponseError(`an invalid Content-Length: ${JSON.stringify(lengths)}`);
       this.remaining = Number(only);
     }
     // A body with both framings may have been smuggled past something: the connection is not reused after it.
