@@ -9,7 +9,8 @@ import { compileFilter, filterHost, type RequestFilter } from './filter.js';
 import { BAD_REQUEST, FORBIDDEN, NOT_FOUND, plain, redirect, send, sendRaw, type Reply } from './reply.js';
 import { parseTarget, route, withSlash, type Prefixes } from './route.js';
 import { relayUpgrade } from './upgrade.js';
-import { relay, type Meter, type RelayOutcome, type Upstream } from './upstream.js';
+import { relay } from './relay.js';
+import type { Meter, RelayOutcome, Upstream } from './upstream.js';
 
 /** A proxy's fixed request rules, built once per session. */
 export interface ProxyRules {

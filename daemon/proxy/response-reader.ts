@@ -32,7 +32,7 @@ export interface ResponseHead {
 /** What the reader hands on, in order: one head, then body chunks. `done` says when the response is complete. */
 export interface ResponseSink {
   head(head: ResponseHead): void;
-  data(chunk: Buffer): void;
+  body(chunk: Buffer): void;
 }
 
 type State = 'head' | 'length' | 'size' | 'chunk' | 'chunk-end' | 'trailers' | 'close' | 'done';
@@ -93,7 +93,7 @@ export class ResponseReader {
         case 'chunk': {
           const n = Math.min(this.remaining, bytes.length - at);
           this.remaining -= n;
-          this.sink.data(n === bytes.length ? bytes : bytes.subarray(at, at + n));
+          this.sink.body(n === bytes.length ? bytes : bytes.subarray(at, at + n));
           at += n;
           if (this.remaining === 0) this.state = this.state === 'length' ? 'done' : 'chunk-end';
           break;
@@ -103,7 +103,7 @@ export class ResponseReader {
           at = this.line(bytes, at);
           break;
         case 'close':
-          this.sink.data(at === 0 ? bytes : bytes.subarray(at));
+          this.sink.body(at === 0 ? bytes : bytes.subarray(at));
           return;
         case 'done':
           this.surplus = true;

@@ -11,7 +11,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createSecureContext } from 'node:tls';
 import { after, before, beforeEach, test } from 'node:test';
 import { ConnectionPool, tcpOpener } from '../../daemon/kube/connections.js';
-import { relay, type Upstream } from '../../daemon/proxy/upstream.js';
+import { relay } from '../../daemon/proxy/relay.js';
+import type { Upstream } from '../../daemon/proxy/upstream.js';
 import { fetchText } from '../helpers/http.js';
 import { httpLines } from './fixtures.js';
 

@@ -19,7 +19,7 @@ interface Read {
 function read(parts: (string | Buffer)[], opts: { head?: boolean; close?: boolean } = {}): Read {
   let head: ResponseHead | null = null;
   const body: Buffer[] = [];
-  const reader = new ResponseReader({ head: (h) => (head = h), data: (c) => body.push(Buffer.from(c)) }, opts.head ?? false);
+  const reader = new ResponseReader({ head: (h) => (head = h), body: (c) => body.push(Buffer.from(c)) }, opts.head ?? false);
   for (const p of parts) reader.push(Buffer.isBuffer(p) ? p : Buffer.from(p, 'latin1'));
   if (opts.close) reader.close();
   return { head, body: Buffer.concat(body).toString('latin1'), done: reader.done, reusable: reader.reusable };

@@ -9,7 +9,8 @@ import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { ConnectionPool, tcpOpener } from '../../daemon/kube/connections.js';
-import { destination, relay, type Upstream } from '../../daemon/proxy/upstream.js';
+import { relay } from '../../daemon/proxy/relay.js';
+import { destination, type Upstream } from '../../daemon/proxy/upstream.js';
 import { send } from './fixtures.js';
 
 /** Listens on a free port of 127.0.0.1 and resolves with its base URL. */
