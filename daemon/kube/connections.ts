@@ -1,9 +1,9 @@
 /**
  * Keep-alive connections to one API server for the proxies' plain requests: one request at a time on each (no
  * pipelining: a slow watch must never hold up the answers queued behind it), as many as are in use at once,
- * idle ones closed after 30 s, as the context's agent does, before API servers drop them. Connections are TLS
- * with the context's material, through the cluster's proxy-url when it has one; plain TCP only for the
- * plain-HTTP fakes of tests. A connection that sends anything while idle is out of step and is closed.
+ * idle ones closed 30-35 s after their last use, before API servers drop them. Connections are TLS with the
+ * context's material, through the cluster's proxy-url when it has one; plain TCP only for the plain-HTTP fakes
+ * of tests. A connection that sends anything while idle is out of step and is closed.
  */
 import type { Agent as HttpAgent } from 'node:http';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
