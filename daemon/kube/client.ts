@@ -48,6 +48,13 @@ export interface RequestSpec {
   timeoutMs?: number;
 }
 
+/** A GET in flight and the callers waiting for it. */
+interface SharedGet {
+  body: Promise<Buffer>;
+  callers: number;
+  abort: AbortController;
+}
+
 /** A client bound to one context of one kubeconfig. */
 export class KubeClient {
   readonly context: string;
@@ -64,6 +71,8 @@ export class KubeClient {
   private pool: ConnectionPool | null = null;
   private poolKey = '';
   private cached: Promise<ConnectOptions> | null = null;
+  /** GETs in flight, by what they ask: identical ones share one request (sharedGet). */
+  private readonly gets = new Map<string, SharedGet>();
   private cachedAt = 0;
   /** The port-forward transport that last worked against this cluster (the fallback's memory). */
   readonly transportPreference: TransportPreference = { transport: null, since: 0 };
@@ -185,8 +194,19 @@ export class KubeClient {
     });
   }
 
-  /** GETs (or sends `method` to) a path and parses the JSON answer. */
+  /** GETs (or sends `method` to) a path and parses the JSON answer. Identical GETs in flight share one request. */
   async request<T>(path: string, spec: RequestSpec = {}): Promise<T> {
+    const get = (spec.method ?? 'GET') === 'GET' && spec.body === undefined;
+    const body = get ? await this.sharedGet(path, spec) : await this.fetchBody(path, spec);
+    try {
+      return JSON.parse(body.toString('utf8')) as T;
+    } catch {
+      throw new KportError('API_ERROR', `the API server ${this.server.origin} answered ${path} with something that is not JSON`);
+    }
+  }
+
+  /** One request's whole answer. */
+  private async fetchBody(path: string, spec: RequestSpec): Promise<Buffer> {
     const res = await this.open(path, { timeoutMs: 30_000, ...spec });
     const chunks: Buffer[] = [];
     try {
@@ -194,11 +214,51 @@ export class KubeClient {
     } catch (err) {
       throw networkError(err, this.server.origin);
     }
-    try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
-    } catch {
-      throw new KportError('API_ERROR', `the API server ${this.server.origin} answered ${path} with something that is not JSON`);
+    return Buffer.concat(chunks);
+  }
+
+  /**
+   * A GET's answer, shared with the callers asking the same at the same time: 100 forwards of one workload
+   * starting together make one request, not 100 (and not 100 TLS connections). Each caller's signal cancels
+   * its own wait; the request is cancelled when no caller is left. Each caller parses the answer itself.
+   */
+  private sharedGet(path: string, spec: RequestSpec): Promise<Buffer> {
+    const { signal, ...rest } = spec;
+    const key = JSON.stringify([path, rest.query ?? null, rest.codes ?? null, rest.timeoutMs ?? null]);
+    let shared = this.gets.get(key);
+    if (shared === undefined) {
+      const abort = new AbortController();
+      const created: SharedGet = { callers: 0, abort, body: this.fetchBody(path, { ...rest, signal: abort.signal }) };
+      const forget = () => void (this.gets.get(key) === created && this.gets.delete(key));
+      created.body.then(forget, forget);
+      this.gets.set(key, (shared = created));
     }
+    const s = shared;
+    s.callers++;
+    if (signal === undefined) return s.body;
+    return new Promise<Buffer>((resolve, reject) => {
+      let waiting = true;
+      const cancelled = () => {
+        if (!waiting) return;
+        waiting = false;
+        // The last caller gone: nobody wants the answer any more.
+        if (--s.callers === 0) {
+          if (this.gets.get(key) === s) this.gets.delete(key);
+          s.abort.abort();
+        }
+        reject(new KportError('API_UNREACHABLE', 'request cancelled'));
+      };
+      if (signal.aborted) return cancelled();
+      signal.addEventListener('abort', cancelled, { once: true });
+      const settle = (done: () => void) => {
+        signal.removeEventListener('abort', cancelled);
+        if (waiting) (waiting = false), done();
+      };
+      s.body.then(
+        (b) => settle(() => resolve(b)),
+        (err: unknown) => settle(() => reject(err)),
+      );
+    });
   }
 
   /** Closes pooled connections and stops probing. */
