@@ -51,6 +51,7 @@ export interface RequestSpec {
 /** A GET in flight and the callers waiting for it. */
 interface SharedGet {
   body: Promise<Buffer>;
+  /** Callers that have not cancelled (a caller without a signal never does): at 0 the request is cancelled. */
   callers: number;
   abort: AbortController;
 }
@@ -71,9 +72,9 @@ export class KubeClient {
   private pool: ConnectionPool | null = null;
   private poolKey = '';
   private cached: Promise<ConnectOptions> | null = null;
+  private cachedAt = 0;
   /** GETs in flight, by what they ask: identical ones share one request (sharedGet). */
   private readonly gets = new Map<string, SharedGet>();
-  private cachedAt = 0;
   /** The port-forward transport that last worked against this cluster (the fallback's memory). */
   readonly transportPreference: TransportPreference = { transport: null, since: 0 };
   /** What the API server said this user may do (cached SelfSubjectAccessReviews). */

@@ -10,8 +10,13 @@ import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Transport } from './client.js';
 
-/** How long a new connection may take, as kubectl's dialer allows (30 s). */
-const CONNECT_TIMEOUT_MS = 30_000;
+/** How long a new connection to the API server may take, as kubectl's dialer allows (30 s). */
+export const CONNECT_TIMEOUT_MS = 30_000;
+
+/** The error a connection that took longer than CONNECT_TIMEOUT_MS is destroyed with. */
+export function connectTimeout(): Error {
+  return Object.assign(new Error(`no connection within ${CONNECT_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' });
+}
 /** Idle connections close after 30 s, before API servers drop idle keep-alives, so a reuse rarely races a close. */
 const IDLE_MS = 30_000;
 /** How often idle connections are looked at: they close 30 to 35 s after their last use. */
@@ -73,7 +78,7 @@ interface TunnelAgent {
 /** Waits for `socket` to be connected (`event`), failing on an error or after CONNECT_TIMEOUT_MS. */
 function connected(socket: Socket, event: 'connect' | 'secureConnect'): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`no connection within ${CONNECT_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+    const timer = setTimeout(() => socket.destroy(connectTimeout()), CONNECT_TIMEOUT_MS);
     const fail = (err: Error) => (clearTimeout(timer), reject(err));
     socket.once('error', fail);
     socket.once(event, () => {

@@ -9,7 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { KportError, toKportError } from '../api/errors.js';
 import type { ConnectOptions } from '../kube/client.js';
-import type { ConnectionPool } from '../kube/connections.js';
+import { CONNECT_TIMEOUT_MS, connectTimeout, type ConnectionPool } from '../kube/connections.js';
 import { networkError } from '../kube/errors.js';
 import { requestHeaders } from './headers.js';
 import { plain, type Reply } from './reply.js';
@@ -82,14 +82,11 @@ export function unreachableReply(err: KportError): Reply {
   return plain(502, `kport: ${err.message}`);
 }
 
-/** How long a new connection to the API server may take, as kubectl's dialer allows (30 s). */
-const CONNECT_TIMEOUT_MS = 30_000;
-
 /** Gives up on a request whose new connection does not connect in time (kept-alive connections are not timed). */
 export function limitConnectTime(upReq: ClientRequest): void {
   upReq.once('socket', (socket: Socket) => {
     if (!socket.connecting) return;
-    const timer = setTimeout(() => upReq.destroy(Object.assign(new Error(`no connection within ${CONNECT_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+    const timer = setTimeout(() => upReq.destroy(connectTimeout()), CONNECT_TIMEOUT_MS);
     socket.once('connect', () => clearTimeout(timer));
     socket.once('close', () => clearTimeout(timer));
   });
