@@ -89,9 +89,14 @@ function connected(socket: Socket, event: 'connect' | 'secureConnect'): Promise<
   });
 }
 
+/** A URL's host as a socket connects to it: an IPv6 address without its brackets. */
+export function urlHost(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '');
+}
+
 /** Opens TLS connections to `server` with the context's material, through `tunnel` (the context's agent) when the cluster has a proxy-url. */
 export function tlsOpener(server: URL, transport: Transport, tunnel: HttpAgent | null): Opener {
-  const host = server.hostname.replace(/^\[|\]$/g, '');
+  const host = urlHost(server);
   const port = Number(server.port) || 443;
   const { secureContext, rejectUnauthorized } = transport;
   // SNI as node's https agent sends it: the kubeconfig's tls-server-name, else the host unless it is an address.
@@ -108,7 +113,7 @@ export function tlsOpener(server: URL, transport: Transport, tunnel: HttpAgent |
 
 /** Opens plain TCP connections to an http:// server (the fakes of tests; kport reaches API servers over TLS only). */
 export function tcpOpener(server: URL): Opener {
-  return () => connected(tcpConnect({ host: server.hostname.replace(/^\[|\]$/g, ''), port: Number(server.port) || 80 }), 'connect');
+  return () => connected(tcpConnect({ host: urlHost(server), port: Number(server.port) || 80 }), 'connect');
 }
 
 export class ConnectionPool {

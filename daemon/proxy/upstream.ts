@@ -9,7 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { KportError, toKportError } from '../api/errors.js';
 import type { ConnectOptions } from '../kube/client.js';
-import { CONNECT_TIMEOUT_MS, connectTimeout, type ConnectionPool } from '../kube/connections.js';
+import { CONNECT_TIMEOUT_MS, connectTimeout, urlHost, type ConnectionPool } from '../kube/connections.js';
 import { networkError } from '../kube/errors.js';
 import { requestHeaders } from './headers.js';
 import { plain, type Reply } from './reply.js';
@@ -71,7 +71,7 @@ export function destination(server: URL, rawPath: string, search: string): Desti
   const base = server.pathname.endsWith('/') ? server.pathname.slice(0, -1) : server.pathname;
   return {
     https: server.protocol === 'https:',
-    hostname: server.hostname.replace(/^\[|\]$/g, ''),
+    hostname: urlHost(server),
     port: server.port === '' ? undefined : Number(server.port),
     path: base + (rawPath.startsWith('/') ? rawPath : `/${rawPath}`) + search,
   };
