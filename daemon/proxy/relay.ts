@@ -42,7 +42,8 @@ function requestHead(method: string, path: string, host: string, headers: Outgoi
  */
 export async function relay(req: IncomingMessage, res: ServerResponse, upstream: Upstream, rawPath: string, search: string, meter: Meter, done: (outcome: RelayOutcome) => void): Promise<void> {
   const outcome: RelayOutcome = { status: 0, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null };
-  const chunked = hasBody(req) && req.headers['transfer-encoding'] !== undefined;
+  const body = hasBody(req);
+  const chunked = body && req.headers['transfer-encoding'] !== undefined;
   let pool: ConnectionPool;
   let head: string;
   try {
@@ -53,7 +54,7 @@ export async function relay(req: IncomingMessage, res: ServerResponse, upstream:
   } catch (err) {
     return done(failEarly(res, outcome, toKportError(err, 'UPSTREAM_ERROR')));
   }
-  new Relayed(req, res, pool, head, chunked, upstream.server.origin, outcome, meter, done).attempt();
+  new Relayed(req, res, pool, head, body, chunked, upstream.server.origin, outcome, meter, done).attempt();
 }
 
 /** One request on its way: its outcome, and what to do when an exchange of it fails. */
@@ -70,6 +71,8 @@ class Relayed {
     readonly res: ServerResponse,
     readonly pool: ConnectionPool,
     readonly head: string,
+    /** The request has a body (RFC 7230 §3.3.3); `chunked` when of unknown length. */
+    readonly body: boolean,
     readonly chunked: boolean,
     readonly server: string,
     readonly outcome: RelayOutcome,
@@ -117,7 +120,7 @@ class Relayed {
     }
     // A kept-alive connection the API server closed just as it was reused: Go's transport (kubectl) sends
     // such a request again once when it can be replayed, and so does kport.
-    if (!this.replayed && reused && replayable(this.req)) {
+    if (!this.replayed && reused && !this.body && idempotent(this.req.method)) {
       this.replayed = true;
       return this.attempt();
     }
@@ -138,7 +141,7 @@ class Exchange implements ConnectionUser, ResponseSink {
   ) {
     const { req, res } = r;
     this.reader = new ResponseReader(this, req.method === 'HEAD');
-    this.bodySent = !hasBody(req);
+    this.bodySent = !r.body;
     conn.user = this;
     res.on('drain', this.resumeSocket);
     conn.socket.write(r.head, 'latin1');
@@ -245,9 +248,9 @@ function withoutLength(raw: string[]): string[] {
   return out;
 }
 
-/** Go's net/http isReplayable: no body and an idempotent method. */
-function replayable(req: IncomingMessage): boolean {
-  return !hasBody(req) && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS' || req.method === 'TRACE');
+/** The methods Go's net/http isReplayable sends again (a request without a body of one of them). */
+function idempotent(method: string | undefined): boolean {
+  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || method === 'TRACE';
 }
 
 /** RFC 7230 §3.3.3: a request has a body only when it declares one. */
