@@ -37,6 +37,7 @@ export interface ResponseSink {
 
 type State = 'head' | 'length' | 'size' | 'chunk' | 'chunk-end' | 'trailers' | 'close' | 'done';
 
+const CRLF = Buffer.from('\r\n');
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -125,15 +126,14 @@ export class ResponseReader {
   private line(bytes: Buffer, at: number): number {
     const joined = this.pending === null ? bytes.subarray(at) : Buffer.concat([this.pending, bytes.subarray(at)]);
     const before = this.pending?.length ?? 0;
-    const mark = this.state === 'head' || this.state === 'trailers' ? CRLF_CRLF : CRLF_CRLF.subarray(0, 2);
+    const mark = this.state === 'head' || this.state === 'trailers' ? CRLF_CRLF : CRLF;
     // The trailers' blank line may be the CRLF right after the last chunk's size line.
-    const end = this.state === 'trailers' && joined.subarray(0, 2).equals(mark.subarray(0, 2)) ? 0 : joined.indexOf(mark, Math.max(0, before - mark.length + 1));
+    const end = this.state === 'trailers' && joined[0] === 13 && joined[1] === 10 ? 0 : joined.indexOf(mark, Math.max(0, before - mark.length + 1));
+    if ((end < 0 ? joined.length : end) > MAX_HEAD_BYTES) throw new ResponseError(`a response ${this.state === 'head' ? 'head' : 'chunk line or trailer'} over ${MAX_HEAD_BYTES} bytes`);
     if (end < 0) {
-      if (joined.length > MAX_HEAD_BYTES) throw new ResponseError(`a response ${this.state === 'head' ? 'head' : 'chunk line or trailer'} over ${MAX_HEAD_BYTES} bytes`);
       this.pending = Buffer.from(joined);
       return bytes.length;
     }
-    if (end > MAX_HEAD_BYTES) throw new ResponseError(`a response ${this.state === 'head' ? 'head' : 'chunk line or trailer'} over ${MAX_HEAD_BYTES} bytes`);
     this.pending = null;
     const text = joined.toString('latin1', 0, end);
     const next = at + end + (end === 0 && this.state === 'trailers' ? 2 : mark.length) - before;
