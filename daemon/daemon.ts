@@ -12,6 +12,7 @@ import { VERSION } from './api/version.js';
 import { watchConfigFile } from './config-watch.js';
 import { ForwardSession } from './forward/session.js';
 import { GatewaySession } from './gateway/session.js';
+import { isoTime } from './iso-time.js';
 import { cachedNames } from './kube/cached-names.js';
 import { NamespaceCaches } from './kube/caches.js';
 import { KubeClients } from './kube/clients.js';
@@ -92,7 +93,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let shutting: Promise<void> | null = null;
-  const startedAt = new Date().toISOString();
+  const startedAt = isoTime();
   const logTail = new LogTail(paths.log);
   const rpc = new RpcServer(
     handlers({

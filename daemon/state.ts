@@ -12,6 +12,7 @@ import { formatIssue, quote } from '../config/issues.js';
 import { restoreSpec } from '../config/load.js';
 import type { ConfigEnv, SessionSpec } from '../config/types.js';
 import type { BoundListener } from './api/session.js';
+import { isoTime } from './iso-time.js';
 
 /** Local ports kept for a session, one per port mapping (a proxy's one port): null where it names its own. */
 export type KeptPorts = readonly (number | null)[];
@@ -73,7 +74,7 @@ export class SessionStore {
   ) {}
 
   private aside(what: 'corrupt' | 'rejected'): string {
-    return `${this.path}.${what}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    return `${this.path}.${what}-${isoTime().replace(/[:.]/g, '-')}`;
   }
 
   /**

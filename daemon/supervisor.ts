@@ -16,6 +16,7 @@ import type { ConfigEnv, ConfigIssue, DesiredState, Displaced, LoadResult, Sessi
 import { KportError } from './api/errors.js';
 import type { ConfigStatus, ReloadResult } from './api/rpc.js';
 import { SESSION_STATES, type SessionSource, type SessionState, type SessionStatus } from './api/session.js';
+import { isoTime } from './iso-time.js';
 import type { Session } from './session/session.js';
 import { Serial } from './serial.js';
 import { chosenPorts, type KeptPorts, type SessionStore } from './state.js';
@@ -119,7 +120,7 @@ export class Supervisor extends EventEmitter {
       const exists = existsSync(configFile);
       const result = exists ? await loadConfigFile(configFile, env, this.runtime) : await loadConfigText('', configFile, env, this.runtime);
       const blank = !exists ? 'missing' : result.ok && result.empty ? 'empty' : null;
-      const loadedAt = new Date().toISOString();
+      const loadedAt = isoTime();
       const untouched = { ok: false, added: [], removed: [], changed: [], unchanged: [], warnings: result.warnings };
       const name = basename(configFile);
       if (blank !== null && !this.nothingDeclared) {

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { SessionSpec } from '../../config/types.js';
 import type { KportError } from '../api/errors.js';
 import { emptyCounters, TRANSITIONS, type BoundListener, type DestinationCount, type SessionSource, type SessionState, type SessionStatus } from '../api/session.js';
+import { isoTime } from '../iso-time.js';
 
 /**
  * Connections opening and closing are announced at most this often, in one snapshot: a busy forward would otherwise
@@ -86,7 +87,7 @@ export class SessionCore extends EventEmitter {
 
   /** Records an error as the last error (and logs it, unless it is the one last logged); the caller decides the state. */
   recordError(err: KportError): void {
-    this.lastError = { code: err.code, message: err.message, at: new Date().toISOString() };
+    this.lastError = { code: err.code, message: err.message, at: isoTime() };
     const key = `${err.code}\n${err.message}`;
     if (key !== this.loggedError) {
       this.loggedError = key;
@@ -161,8 +162,8 @@ export class SessionCore extends EventEmitter {
       spec: this.spec,
       state: this.current,
       reason: this.why,
-      since: new Date(this.sinceMs).toISOString(),
-      created: new Date(this.createdMs).toISOString(),
+      since: isoTime(this.sinceMs),
+      created: isoTime(this.createdMs),
       listeners: this.bound,
       pods: this.podNames,
       transport: this.carrier,
