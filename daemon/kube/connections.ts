@@ -75,17 +75,32 @@ interface TunnelAgent {
   createConnection(opts: object, cb: (err: Error | null, socket: Socket) => void): void;
 }
 
-/** Waits for `socket` to be connected (`event`), failing on an error or after CONNECT_TIMEOUT_MS. */
-function connected(socket: Socket, event: 'connect' | 'secureConnect'): Promise<Socket> {
+/**
+ * Waits for a socket to be connected (`event`), failing on an error or once `limitMs` have passed. The socket may
+ * still be on its way (a proxy-url's tunnel): the limit counts from the start, and a socket that comes after it is closed.
+ */
+function connected(pending: Socket | Promise<Socket>, event: 'connect' | 'secureConnect', limitMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => socket.destroy(connectTimeout()), CONNECT_TIMEOUT_MS);
+    let socket: Socket | null = null;
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      if (socket) socket.destroy(connectTimeout());
+      else reject(connectTimeout());
+    }, limitMs);
     const fail = (err: Error) => (clearTimeout(timer), reject(err));
-    socket.once('error', fail);
-    socket.once(event, () => {
-      clearTimeout(timer);
-      socket.off('error', fail);
-      resolve(socket);
-    });
+    const wait = (s: Socket) => {
+      if (expired) return void s.destroy();
+      socket = s;
+      s.once('error', fail);
+      s.once(event, () => {
+        clearTimeout(timer);
+        s.off('error', fail);
+        resolve(s);
+      });
+    };
+    if (pending instanceof Promise) pending.then(wait, fail);
+    else wait(pending);
   });
 }
 
@@ -94,8 +109,12 @@ export function urlHost(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '');
 }
 
-/** Opens TLS connections to `server` with the context's material, through `tunnel` (the context's agent) when the cluster has a proxy-url. */
-export function tlsOpener(server: URL, transport: Transport, tunnel: HttpAgent | null): Opener {
+/**
+ * Opens TLS connections to `server` with the context's material, through `tunnel` (the context's agent) when the
+ * cluster has a proxy-url. Either way a connection is secure within `limitMs`, or fails: through a tunnel the
+ * limit covers the proxy's answer (a CONNECT or SOCKS handshake) and the TLS handshake over it.
+ */
+export function tlsOpener(server: URL, transport: Transport, tunnel: HttpAgent | null, limitMs = CONNECT_TIMEOUT_MS): Opener {
   const host = urlHost(server);
   const port = Number(server.port) || 443;
   const { secureContext, rejectUnauthorized } = transport;
@@ -104,16 +123,19 @@ export function tlsOpener(server: URL, transport: Transport, tunnel: HttpAgent |
   if (tunnel) {
     const agent = tunnel as unknown as TunnelAgent;
     const opts = { ...transport, host, port, secureEndpoint: true, servername: transport.servername ?? host, ALPNProtocols: ['http/1.1'] };
+    // Both agents hand over the TLS socket as soon as the tunnel is open, before its handshake.
     // socks-proxy-agent only calls destroy() on the request it is given, when the tunnel fails.
-    if (agent.connect) return () => agent.connect!({ destroy() {} }, opts);
-    return () => new Promise((resolve, reject) => agent.createConnection(opts, (err, socket) => (err ? reject(err) : resolve(socket))));
+    const open: () => Promise<Socket> = agent.connect
+      ? () => agent.connect!({ destroy() {} }, opts)
+      : () => new Promise((resolve, reject) => agent.createConnection(opts, (err, socket) => (err ? reject(err) : resolve(socket))));
+    return () => connected(open(), 'secureConnect', limitMs);
   }
-  return () => connected(tlsConnect({ host, port, secureContext, servername, rejectUnauthorized, ALPNProtocols: ['http/1.1'] }), 'secureConnect');
+  return () => connected(tlsConnect({ host, port, secureContext, servername, rejectUnauthorized, ALPNProtocols: ['http/1.1'] }), 'secureConnect', limitMs);
 }
 
 /** Opens plain TCP connections to an http:// server (the fakes of tests; kport reaches API servers over TLS only). */
 export function tcpOpener(server: URL): Opener {
-  return () => connected(tcpConnect({ host: urlHost(server), port: Number(server.port) || 80 }), 'connect');
+  return () => connected(tcpConnect({ host: urlHost(server), port: Number(server.port) || 80 }), 'connect', CONNECT_TIMEOUT_MS);
 }
 
 export class ConnectionPool {

@@ -1,12 +1,15 @@
 /**
  * The proxies' pool of kept-alive connections, against a plain TCP server: a released connection is handed
  * out again at once (the most recent first), one that closes or speaks while idle is not, a closed pool keeps
- * nothing, and a connection that cannot be had rejects with the socket's error.
+ * nothing, and a connection that cannot be had rejects with the socket's error. Through a proxy-url's tunnel, a
+ * connection is secure within the connect limit or fails, however the proxy stalls.
  */
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { Connection, ConnectionPool, tcpOpener } from '../../daemon/kube/connections.js';
+import { createSecureContext } from 'node:tls';
+import { HttpsProxyAgent } from 'hpagent';
+import { Connection, ConnectionPool, tcpOpener, tlsOpener } from '../../daemon/kube/connections.js';
 
 let server: Server;
 let url: URL;
@@ -107,4 +110,58 @@ test('a connection that cannot be had rejects with the socket error', async () =
   await new Promise((resolve) => spare.close(resolve));
   const pool = new ConnectionPool(tcpOpener(new URL(`http://127.0.0.1:${port}`)));
   await assert.rejects(take(pool), { code: 'ECONNREFUSED' });
+});
+
+/** An HTTP proxy on 127.0.0.1 that reads a CONNECT and then does what `answer` does with the client's socket. */
+async function stallingProxy(answer: (client: Socket) => void): Promise<{ url: string; close(): Promise<void> }> {
+  const clients: Socket[] = [];
+  const proxy = createServer((client) => {
+    clients.push(client.on('error', () => {}));
+    client.once('data', () => answer(client));
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    close: async () => {
+      for (const c of clients) c.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    },
+  };
+}
+
+/** A TLS opener of an API server at `api` through the proxy at `proxyUrl`, with a connect limit of 200 ms. */
+const tunnelled = (proxyUrl: string, api = 'https://127.0.0.1:6443') =>
+  tlsOpener(new URL(api), { secureContext: createSecureContext({}) }, new HttpsProxyAgent({ proxy: proxyUrl }), 200);
+
+test('a tunnel whose CONNECT is never answered fails at the connect limit', async () => {
+  const proxy = await stallingProxy(() => {});
+  try {
+    await assert.rejects(tunnelled(proxy.url)(), { code: 'ETIMEDOUT' });
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a tunnel over which the TLS handshake never finishes fails at the connect limit', async () => {
+  const proxy = await stallingProxy((client) => client.write('HTTP/1.1 200 Connection established\r\n\r\n'));
+  try {
+    await assert.rejects(tunnelled(proxy.url)(), { code: 'ETIMEDOUT' });
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a tunnel that opens after the connect limit is closed', async () => {
+  let seen!: (client: Socket) => void;
+  const connectSeen = new Promise<Socket>((resolve) => (seen = resolve));
+  const proxy = await stallingProxy((client) => seen(client));
+  try {
+    await assert.rejects(tunnelled(proxy.url)(), { code: 'ETIMEDOUT' });
+    const client = await connectSeen;
+    const closedByKport = new Promise<void>((resolve) => (client.closed ? resolve() : client.once('close', () => resolve())));
+    client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+    await closedByKport;
+  } finally {
+    await proxy.close();
+  }
 });
