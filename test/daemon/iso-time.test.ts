@@ -1,3 +1,4 @@
+/** kportd's ISO times (session `since`, `created`, errors' `at`, the daemon's start) read exactly as Date#toISOString's. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
