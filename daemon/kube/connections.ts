@@ -13,9 +13,9 @@ import type { Transport } from './client.js';
 /** How long a new connection to the API server may take, as kubectl's dialer allows (30 s). */
 export const CONNECT_TIMEOUT_MS = 30_000;
 
-/** The error a connection that took longer than CONNECT_TIMEOUT_MS is destroyed with. */
-export function connectTimeout(): Error {
-  return Object.assign(new Error(`no connection within ${CONNECT_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' });
+/** The error a connection that took longer than its limit (`limitMs`) is destroyed with. */
+export function connectTimeout(limitMs = CONNECT_TIMEOUT_MS): Error {
+  return Object.assign(new Error(`no connection within ${limitMs / 1000} s`), { code: 'ETIMEDOUT' });
 }
 /** Idle connections close after 30 s, before API servers drop idle keep-alives, so a reuse rarely races a close. */
 const IDLE_MS = 30_000;
@@ -85,8 +85,8 @@ function connected(pending: Socket | Promise<Socket>, event: 'connect' | 'secure
     let expired = false;
     const timer = setTimeout(() => {
       expired = true;
-      if (socket) socket.destroy(connectTimeout());
-      else reject(connectTimeout());
+      if (socket) socket.destroy(connectTimeout(limitMs));
+      else reject(connectTimeout(limitMs));
     }, limitMs);
     const fail = (err: Error) => (clearTimeout(timer), reject(err));
     const wait = (s: Socket) => {
