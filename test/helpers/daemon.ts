@@ -37,12 +37,12 @@ export class KportdHarness {
     writeFileSync(this.config, yaml);
   }
 
-  /** Starts `kportd --foreground` and resolves once it logs that it is ready. */
-  async start(extra: string[] = []): Promise<ChildProcess> {
-    const started = await startAndWait(process.execPath, [KPORTD, '--foreground', ...extra], /"msg":"kportd ready"/, { env: this.env() });
+  /** Starts `kportd --foreground` (under node with `nodeArgs`) and resolves once it logs that it is ready. */
+  async start(extra: string[] = [], nodeArgs: string[] = []): Promise<ChildProcess> {
+    const started = await startAndWait(process.execPath, [...nodeArgs, KPORTD, '--foreground', ...extra], /"msg":"kportd ready"/, { env: this.env() });
     this.child = started.child;
     this.output = started.output();
-    started.child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    for (const s of [started.child.stdout, started.child.stderr]) s?.on('data', (d: Buffer) => (this.output += d.toString()));
     return started.child;
   }
 
