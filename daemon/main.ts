@@ -13,7 +13,7 @@ import { announceReady, launchDaemon, LaunchFailed } from './api/launch.js';
 import { daemonPaths, type DaemonPaths } from './api/paths.js';
 import { VERSION } from './api/version.js';
 import { probeSocket } from './liveness.js';
-import { holdOptimizingCompiler } from './start-up-compiler.js';
+import { applyV8Settings } from './v8-settings.js';
 
 const USAGE = `usage: kportd [--config FILE] [--foreground] [--log-level LEVEL]
        kportd check [FILE]
@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<void> {
 
 /** Runs the daemon in this process until a signal or `kportctl stop`. */
 async function runAttached(paths: DaemonPaths, configFile: string, env: ReturnType<typeof configEnvFromProcess>, logLevel: string | undefined, foreground: boolean): Promise<void> {
-  holdOptimizingCompiler([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]);
+  applyV8Settings([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]);
   // Loaded only by the process that runs the daemon: the launcher that detaches it never pays for it.
   const { AlreadyRunning, startDaemon } = await import('./daemon.js');
   let daemon;

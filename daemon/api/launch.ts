@@ -2,26 +2,20 @@
  * How kportd is started in the background, shared by `kportd` (no --foreground) and `kportctl start`: one
  * detached process (its own session, output appended to the log) that says on a pipe when its control
  * socket answers, so the caller returns at that moment: no process in between, no polling. The node
- * flags kportd runs with are set here (DAEMON_NODE_FLAGS), the one place that launches it.
+ * flags kportd must start with are set here (DAEMON_NODE_FLAGS), the one place that launches it.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import type { DaemonPaths } from './paths.js';
 
 /**
- * Node flags for kportd, chosen from measurements of throughput and RSS together (bench/lean.ts and
- * bench/compare.ts; the figures are in the commits that set them).
- * - Semi-spaces of 1 MB instead of node's up to 16 MB each: kportd's garbage is short-lived buffers and
- *   frames; the small young generation collects it as often but in far fewer pages (RSS after 2 GB through a
- *   forward ~35 MB lower), and CPU per byte relayed came out no worse (lower, if anything: the nursery stays
- *   in cache). --optimize-for-size saved no more memory and cost ~30% more CPU per byte.
- * - Sweeping on the main thread (--no-concurrent-sweeping): with V8's background sweeper, a kportd relaying at
- *   full speed on a 2-core machine spent, in about half of its lives, twice the CPU per MiB (echo 4.3-5.7 ms/MiB
- *   instead of 2.4-2.8); with the flag it did not once in 5 runs (2.2-2.5), and 2 GB through a forward cost
- *   3.5 CPU s instead of 5.2-6.2, for ~5 MB more RSS after it. --single-threaded-gc did as well for CPU but
- *   cost ~25 MB of RSS after traffic; --no-concurrent-marking, --no-parallel-scavenge and --v8-pool-size=1 did not help.
+ * Node flags for kportd: those V8 reads only as it makes the heap (the rest kportd sets on itself as it starts,
+ * v8-settings.ts). Semi-spaces of 1 MB instead of node's up to 16 MB each: kportd's garbage is short-lived
+ * buffers and frames; the small young generation collects it as often but in far fewer pages (RSS after 2 GB
+ * through a forward ~35 MB lower), and CPU per byte relayed came out no worse (lower, if anything: the nursery
+ * stays in cache). --optimize-for-size saved no more memory and cost ~30% more CPU per byte.
  */
-export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-concurrent-sweeping'];
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
 /**
  * Environment for kportd: glibc's malloc gives each thread that allocates (V8's GC and compiler
@@ -53,13 +47,12 @@ export interface DaemonCommand {
 
 /**
  * The arguments and environment that run kportd with its node flags: on node's command line, or in NODE_OPTIONS
- * for the single executable. Node refuses most V8 flags in NODE_OPTIONS (--no-concurrent-sweeping among them):
- * the single executable runs without those.
+ * for the single executable (only those node takes there).
  */
 export function invocation(cmd: DaemonCommand): { argv: string[]; env: NodeJS.ProcessEnv } {
   const env = { ...DAEMON_ENV, ...cmd.env };
   if (cmd.script !== null) return { argv: [...DAEMON_NODE_FLAGS, ...(cmd.execArgv ?? []), cmd.script, ...cmd.args], env };
-  const flags = [...DAEMON_NODE_FLAGS.filter((f) => process.allowedNodeEnvironmentFlags.has(f.replace(/=.*$/, ''))), ...(cmd.execArgv ?? [])];
+  const flags = [...DAEMON_NODE_FLAGS, ...(cmd.execArgv ?? [])];
   return { argv: ['kportd', ...cmd.args], env: { ...env, NODE_OPTIONS: [cmd.env.NODE_OPTIONS ?? '', ...flags].join(' ').trim() } };
 }
 

@@ -1,13 +1,14 @@
 /**
- * kportd holds V8's optimizing compiler off until it first relays (daemon/start-up-compiler.ts): its start-up
- * with many forwards optimizes nothing, its first relayed connection turns the compiler on (relaying without it
- * costs ~1.7x the CPU per byte), and a user's own choice of compiler flags is kept. Seen in V8's own trace.
+ * The V8 settings kportd gives itself (daemon/v8-settings.ts). It holds the optimizing compiler off until it
+ * first relays: its start-up with many forwards optimizes nothing, its first relayed connection turns the
+ * compiler on (relaying without it costs ~1.7x the CPU per byte), and a user's own choice is kept; seen in
+ * V8's own trace. Which flags of the user's make each setting theirs.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { SimCluster } from '../cluster/cluster.js';
-import { compilerChosen } from '../../daemon/start-up-compiler.js';
+import { chosen } from '../../daemon/v8-settings.js';
 import { KportdHarness } from '../helpers/daemon.js';
 import { demoCluster } from '../helpers/demo.js';
 import { echoChecksum } from '../helpers/forward.js';
@@ -67,7 +68,11 @@ test("a user's own --no-opt is kept: relaying does not turn the compiler on", as
   }
 });
 
-test('flags that choose for the optimizing compiler, on the command line or in NODE_OPTIONS', () => {
-  for (const flag of ['--no-opt', '--opt', '--turbofan', '--no-turbofan', '--no_turbofan', '--jitless', '--max-opt=2', '--always-turbofan']) assert.ok(compilerChosen(['--inspect', flag]), flag);
-  for (const flag of ['--max-semi-space-size=1', '--no-concurrent-sweeping', '--optimize-for-size', '--trace-opt', '--optimizer', '']) assert.ok(!compilerChosen([flag]), flag);
+test("the user's flags that make a setting theirs, on the command line or in NODE_OPTIONS", () => {
+  const choose = { compiler: ['--no-opt', '--opt', '--turbofan', '--no-turbofan', '--no_turbofan', '--jitless', '--max-opt=2', '--always-turbofan'], sweeping: ['--concurrent-sweeping', '--no-concurrent-sweeping', '--no_concurrent_sweeping'] } as const;
+  const others = ['--max-semi-space-size=1', '--optimize-for-size', '--trace-opt', '--optimizer', '--concurrent-sweeping-x', ''];
+  for (const setting of ['compiler', 'sweeping'] as const) {
+    for (const flag of choose[setting]) assert.ok(chosen(setting, ['--inspect', flag]), `${flag} chooses the ${setting}`);
+    for (const flag of [...others, ...choose[setting === 'compiler' ? 'sweeping' : 'compiler']]) assert.ok(!chosen(setting, [flag]), `${flag} leaves the ${setting}`);
+  }
 });
