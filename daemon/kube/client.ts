@@ -15,6 +15,7 @@ import { AccessReviews } from './access.js';
 import { Reachability } from './reachability.js';
 import type { TransportPreference } from './transport/types.js';
 import { ConnectionPool, tlsOpener } from './connections.js';
+import { Turns } from './turns.js';
 
 /** How to set up TLS to the API server: one SecureContext per set of TLS material. */
 export interface Transport {
@@ -46,7 +47,16 @@ export interface RequestSpec {
   /** What 404 and 400 mean to the caller. */
   codes?: { notFound?: ErrorCode; badRequest?: ErrorCode };
   timeoutMs?: number;
+  /** Does not wait its turn (ONE_SHOT_TURNS): the reachability probe must not queue behind requests hung on a silent server. */
+  urgent?: boolean;
 }
+
+/**
+ * One-shot requests of a context in flight at once; more wait their turn. Each one in flight holds a TLS
+ * connection of its own (HTTP/1.1), so 100 forwards of 100 different deployments looking up their selectors
+ * at start opened 100 connections at once, and glibc kept the ~5 MB they cost. Watches are not counted.
+ */
+const ONE_SHOT_TURNS = 8;
 
 /** A GET in flight and the callers waiting for it. */
 interface SharedGet {
@@ -75,12 +85,14 @@ export class KubeClient {
   private cachedAt = 0;
   /** GETs in flight, by what they ask: identical ones share one request (sharedGet). */
   private readonly gets = new Map<string, SharedGet>();
+  /** Turns for one-shot requests (ONE_SHOT_TURNS). */
+  private readonly turns = new Turns(ONE_SHOT_TURNS);
   /** The port-forward transport that last worked against this cluster (the fallback's memory). */
   readonly transportPreference: TransportPreference = { transport: null, since: 0 };
   /** What the API server said this user may do (cached SelfSubjectAccessReviews). */
   readonly access: AccessReviews = new AccessReviews(this);
   /** Probes the API server while it is unreachable and says when it is back. */
-  readonly reachability = new Reachability((timeoutMs) => this.request('/version', { timeoutMs }));
+  readonly reachability = new Reachability((timeoutMs) => this.request('/version', { timeoutMs, urgent: true }));
 
   /**
    * `reread` loads the context afresh from the kubeconfig files: after a 401 the user's entry may have
@@ -206,16 +218,21 @@ export class KubeClient {
     }
   }
 
-  /** One request's whole answer. */
+  /** One request's whole answer, once it has its turn. */
   private async fetchBody(path: string, spec: RequestSpec): Promise<Buffer> {
-    const res = await this.open(path, { timeoutMs: 30_000, ...spec });
-    const chunks: Buffer[] = [];
+    const done = spec.urgent ? null : await this.turns.take(spec.signal);
     try {
-      for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
-    } catch (err) {
-      throw networkError(err, this.server.origin);
+      const res = await this.open(path, { timeoutMs: 30_000, ...spec });
+      const chunks: Buffer[] = [];
+      try {
+        for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+      } catch (err) {
+        throw networkError(err, this.server.origin);
+      }
+      return Buffer.concat(chunks);
+    } finally {
+      done?.();
     }
-    return Buffer.concat(chunks);
   }
 
   /**
@@ -225,7 +242,7 @@ export class KubeClient {
    */
   private sharedGet(path: string, spec: RequestSpec): Promise<Buffer> {
     const { signal, ...rest } = spec;
-    const key = JSON.stringify([path, rest.query ?? null, rest.codes ?? null, rest.timeoutMs ?? null]);
+    const key = JSON.stringify([path, rest.query ?? null, rest.codes ?? null, rest.timeoutMs ?? null, rest.urgent ?? false]);
     let shared = this.gets.get(key);
     if (shared === undefined) {
       const abort = new AbortController();

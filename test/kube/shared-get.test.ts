@@ -1,8 +1,10 @@
 /**
- * Identical GETs in flight share one request to the API server (100 forwards of one workload starting together
- * make one request, not 100 TLS connections), while each caller keeps its own cancellation: one leaving does
- * not cancel the others, and the request is cancelled only when no caller is left. Against an HTTPS server
- * that counts requests and answers only when told.
+ * One-shot requests to the API server. Identical GETs in flight share one request (100 forwards of one workload
+ * starting together make one request, not 100 TLS connections), while each caller keeps its own cancellation:
+ * one leaving does not cancel the others, and the request is cancelled only when no caller is left. Different
+ * ones take turns, 8 at a time (100 forwards of 100 deployments do not open 100 connections at once); the
+ * reachability probe does not wait its turn, and a request cancelled while waiting never reaches the server.
+ * Against an HTTPS server that counts requests and answers only when told.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,11 +26,14 @@ let client: KubeClient;
 /** Requests the server holds, by path, answered by `answer`; and those whose client went away. */
 const held: { path: string; res: ServerResponse }[] = [];
 let closedEarly = 0;
+/** The most requests the server has held at once. */
+let mostHeld = 0;
 
 before(async () => {
   const pki = generatePki();
   server = createServer({ key: pki.serverKey, cert: pki.serverCert }, (req, res) => {
     held.push({ path: req.url!, res });
+    mostHeld = Math.max(mostHeld, held.length);
     res.once('close', () => void (res.writableFinished || closedEarly++));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -100,4 +105,40 @@ test('a caller that cancels leaves the others waiting; the request is cancelled 
   await Promise.all([assert.rejects(third, /request cancelled/), assert.rejects(fourth, /request cancelled/)]);
   await waitUntil(() => closedEarly === 1, 'the request cancelled at the server', 5_000);
   held.splice(0);
+});
+
+/** GETs of `n` different pods (so none share a request), all started now. */
+const podGets = (n: number, from = 0, signal?: AbortSignal) => Array.from({ length: n }, (_, i) => client.request<{ n: number }>(`/api/v1/namespaces/turns/pods/p${from + i}`, { signal }));
+
+test('different requests take turns, 8 at a time, and every one is answered', async () => {
+  mostHeld = 0;
+  const calls = podGets(20);
+  await waitUntil(() => held.length >= 8, 'eight requests held', 5_000);
+  for (let answered = 0; answered < 20; answered++) {
+    await waitUntil(() => held.length > 0, 'a request held', 5_000);
+    held.shift()!.res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ n: answered }));
+  }
+  assert.equal((await Promise.all(calls)).length, 20);
+  assert.equal(mostHeld, 8, 'the server never held more than 8 at once');
+});
+
+test("the reachability probe does not wait its turn; a request cancelled in the line never reaches the server", async () => {
+  const first = podGets(8, 100);
+  await waitUntil(() => held.length === 8, 'eight requests held', 5_000);
+  const back = new Promise((resolve) => client.reachability.once('back', resolve));
+  client.reachability.lost();
+  await waitUntil(() => held.some((h) => h.path === '/version'), 'the probe at the server', 5_000);
+  answer('/version', { major: '1' });
+  await back;
+
+  const abort = new AbortController();
+  const [cancelled] = podGets(1, 200, abort.signal);
+  const [next] = podGets(1, 300);
+  abort.abort();
+  await assert.rejects(cancelled!, /request cancelled/);
+  answer('/api/v1/namespaces/turns/pods/p100', { n: 0 });
+  await waitUntil(() => held.some((h) => h.path.endsWith('/p300')), 'the next in line at the server', 5_000);
+  assert.ok(!held.some((h) => h.path.endsWith('/p200')), 'the cancelled request never reached the server');
+  for (const h of held.splice(0)) h.res.writeHead(200, { 'content-type': 'application/json' }).end('{"n":1}');
+  await Promise.all([...first, next]);
 });
