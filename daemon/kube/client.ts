@@ -9,7 +9,7 @@ import type { Agent as HttpAgent } from 'node:http';
 import { KportError, type ErrorCode } from '../api/errors.js';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { CredentialSource } from './credentials.js';
-import { networkError, statusError } from './errors.js';
+import { networkError, requestCancelled, statusError } from './errors.js';
 import type { ContextConfig } from './kubeconfig.js';
 import { AccessReviews } from './access.js';
 import { Reachability } from './reachability.js';
@@ -202,7 +202,7 @@ export class KubeClient {
         res.on('error', (err) => reject(networkError(err, this.server.origin)));
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${spec.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', (err) => reject(spec.signal?.aborted ? new KportError('API_UNREACHABLE', 'request cancelled') : networkError(err, this.server.origin)));
+      req.on('error', (err) => reject(spec.signal?.aborted ? requestCancelled() : networkError(err, this.server.origin)));
       req.end(payload);
     });
   }
@@ -264,7 +264,7 @@ export class KubeClient {
           if (this.gets.get(key) === s) this.gets.delete(key);
           s.abort.abort();
         }
-        reject(new KportError('API_UNREACHABLE', 'request cancelled'));
+        reject(requestCancelled());
       };
       if (signal.aborted) return cancelled();
       signal.addEventListener('abort', cancelled, { once: true });

@@ -12,6 +12,9 @@ export class ApiStatusError extends KportError {
   }
 }
 
+/** What a request ended with when its caller cancelled it (its signal aborted). */
+export const requestCancelled = (): KportError => new KportError('API_UNREACHABLE', 'request cancelled');
+
 /** The message of a Kubernetes `Status` body, or the body itself trimmed. */
 export function statusMessage(body: string): string {
   try {

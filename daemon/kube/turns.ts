@@ -2,7 +2,7 @@
  * At most N holders at once, the others waiting in order: one context's one-shot API requests take
  * turns (kube/client.ts). A waiter whose signal aborts leaves the line without ever holding a turn.
  */
-import { KportError } from '../api/errors.js';
+import { requestCancelled } from './errors.js';
 
 /** A line of waiters for `size` turns. */
 export class Turns {
@@ -14,7 +14,7 @@ export class Turns {
 
   /** Resolves with the turn's end (call it once, when done) once a turn is free; rejects if `signal` aborts first. */
   take(signal?: AbortSignal): Promise<() => void> {
-    if (signal?.aborted) return Promise.reject(cancelled());
+    if (signal?.aborted) return Promise.reject(requestCancelled());
     if (this.held < this.size) return Promise.resolve(this.hold());
     return new Promise((resolve, reject) => {
       const start = () => {
@@ -23,7 +23,7 @@ export class Turns {
       };
       const leave = () => {
         this.line.splice(this.line.indexOf(start), 1);
-        reject(cancelled());
+        reject(requestCancelled());
       };
       signal?.addEventListener('abort', leave, { once: true });
       this.line.push(start);
@@ -41,5 +41,3 @@ export class Turns {
     };
   }
 }
-
-const cancelled = () => new KportError('API_UNREACHABLE', 'request cancelled');
