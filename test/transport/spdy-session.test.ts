@@ -3,13 +3,15 @@
  * well-formed or not, end in a clear error on the streams they touch, never in a crash.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { KportError } from '../../daemon/api/errors.js';
 import { dataHeader, goAway, ping, rstStream, synReply } from '../../daemon/kube/transport/spdy/framer.js';
 import { HeaderEncoder } from '../../daemon/kube/transport/spdy/headers.js';
-import { PortForwardStream } from '../../daemon/kube/transport/spdy/portforward.js';
+import { PortForwardStream, STREAM_BUFFER_MAX } from '../../daemon/kube/transport/spdy/portforward.js';
 import { outcome } from '../helpers/pod-stream.js';
 import { scripted } from '../helpers/spdy-peer.js';
+import { waitUntil } from '../helpers/wait.js';
 
 describe('SPDY client session', () => {
   const enc = new HeaderEncoder();
@@ -110,5 +112,25 @@ describe('SPDY client session', () => {
     peer.send(Buffer.concat([dataHeader(1, 0, true), dataHeader(3, 0, true)]));
     kept.end();
     assert.equal(await keptDone, 'end');
+  });
+
+  test('a connection held for its slow reader that then gets its FIN holds up no other connection', async () => {
+    const { session, peer } = scripted();
+    const a = new PortForwardStream(session, 80, 0); // streams 1, 3
+    const b = new PortForwardStream(session, 80, 1); // streams 5, 7
+    const big = Buffer.alloc(2 * STREAM_BUFFER_MAX, 0x61);
+    // More than a connection may buffer arrives unread (the session holds its reads), then its FIN.
+    peer.send(Buffer.concat([dataHeader(3, big.length), big, dataHeader(3, 0, true), dataHeader(1, 0, true)]));
+    let got = 0;
+    a.on('data', (c: Buffer) => (got += c.length));
+    await once(a, 'end');
+    assert.equal(got, big.length);
+    // The other connection's data still gets read, though `a`'s local client keeps its side open.
+    const bData = once(b, 'data');
+    peer.send(Buffer.concat([dataHeader(7, 5), Buffer.from('hello')]));
+    await waitUntil(() => !session.stalled, 'the session to read again');
+    assert.equal(String((await bData)[0]), 'hello');
+    for (const s of [a, b]) s.on('error', () => {}); // the session's end below aborts both
+    session.destroy(new KportError('SHUTTING_DOWN', 'test over'));
   });
 });

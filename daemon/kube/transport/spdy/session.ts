@@ -260,6 +260,8 @@ export class SpdySession extends EventEmitter implements StreamOwner {
 
   private remoteFin(s: SpdyStream): void {
     s.remoteFin = true;
+    // Nothing more will come for it, so its reader being behind holds up no one.
+    this.release(s);
     if (s.localFin) this.forget(s);
     s.handler.end();
   }
