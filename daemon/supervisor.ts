@@ -186,13 +186,15 @@ export class Supervisor extends EventEmitter {
     const desired = loaded.ok ? loaded.state : null;
     const kubeconfigChanged = this.desired !== null && desired !== null && this.desired.kubeconfig.join('\0') !== desired.kubeconfig.join('\0');
     if (loaded.ok) [this.desired, this.displaced] = [loaded.state, loaded.displaced];
-    if (loaded.ok) this.forgetOverridesOfGone();
+    // Only a file that declares something decides which sessions are gone: a start with it broken or
+    // missing (the empty stand-in) must not drop the user's enable/disable of its sessions.
+    if (loaded.ok && !loaded.empty) this.forgetOverridesOfGone();
     const outcome = await this.reconcile(kubeconfigChanged);
     if (loaded.ok) await this.deps.onApplied?.(loaded.state);
     return outcome;
   }
 
-  /** Drops kportctl's overrides of sessions the desired state no longer has (a good load decides that). */
+  /** Drops kportctl's overrides of sessions the desired state no longer has (a good, non-blank load decides that). */
   private forgetOverridesOfGone(): void {
     const names = new Set(this.declared().map((w) => w.spec.name));
     const gone = [...this.overrides.keys()].filter((n) => !names.has(n));

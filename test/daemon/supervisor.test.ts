@@ -38,6 +38,11 @@ const configFile = () => join(dir, 'kport.yaml');
 async function start(yaml: string | null, stored: SessionSpec[] = []): Promise<Supervisor> {
   if (yaml !== null) writeFileSync(configFile(), yaml);
   writeFileSync(join(dir, 'sessions.json'), JSON.stringify({ version: 1, sessions: stored }));
+  return open();
+}
+
+/** A started supervisor over what kport.yaml and sessions.json hold now, as kportd's next start. */
+async function open(): Promise<Supervisor> {
   const log = silentLogger();
   // As kportd's own factory: disabled and displaced sessions are listed, never started.
   const createSession = (spec: SessionSpec, { source, conflict, override }: SessionPlan) => {
@@ -143,5 +148,21 @@ test('at first start without a file, or with an empty one, only runtime sessions
     assert.match(status.warnings[0]!.message, new RegExp(`^kport\\.yaml is ${blank}: only sessions added with kportctl run`));
     await sup.stopAll();
     rmSync(configFile(), { force: true });
+  }
+});
+
+test('kportctl disable outlives a start with kport.yaml broken or missing', async () => {
+  for (const [what, spoil] of [['broken', () => writeFileSync(configFile(), FORWARD + '  - {name: oops\n')], ['missing', () => rmSync(configFile())]] as const) {
+    const sup = await start(FORWARD);
+    await sup.setEnabled('web', false);
+    await sup.stopAll();
+    spoil();
+    await (await open()).stopAll();
+    writeFileSync(configFile(), FORWARD);
+    const again = await open();
+    const web = again.list().find((s) => s.name === 'web');
+    assert.equal(web?.override, 'disabled', `after a start with kport.yaml ${what}`);
+    assert.equal(web?.spec.enabled, false);
+    await again.stopAll();
   }
 });
