@@ -137,11 +137,13 @@ export class RpcServer {
     }
   }
 
-  /** Listens on `socketPath` with mode 0600 inside a 0700 folder (the caller has cleared any stale socket). */
+  /**
+   * Listens on `socketPath` with mode 0600 (the caller has cleared any stale socket). A folder made for it is
+   * 0700; one that was there is the user's (KPORT_SOCKET=$HOME/kportd.sock) and keeps its mode.
+   */
   async listen(socketPath: string): Promise<void> {
     const dir = dirname(socketPath);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    chmodSync(dir, 0o700);
+    if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dir, 0o700);
     await listenUnix(this.http, socketPath);
     this.socketPath = socketPath;
   }

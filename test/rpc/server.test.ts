@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -208,6 +208,27 @@ describe('bounded work per client', () => {
     } finally {
       await alive.close();
       await srv.close();
+    }
+  });
+});
+
+describe('the socket file', () => {
+  test('is 0600; a folder kportd makes for it is 0700, a folder that was there keeps its mode', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kport-rpc-'));
+    try {
+      chmodSync(dir, 0o755); // the user's own folder, e.g. KPORT_SOCKET=$HOME/kportd.sock
+      for (const [socket, folder, mode] of [[join(dir, 'kportd.sock'), dir, 0o755], [join(dir, 'made', 'kportd.sock'), join(dir, 'made'), 0o700]] as const) {
+        const server = new RpcServer(table(), { sessions: new EventEmitter(), logs: new EventEmitter() }, silentLogger());
+        await server.listen(socket);
+        try {
+          assert.equal(statSync(socket).mode & 0o777, 0o600);
+          assert.equal(statSync(folder).mode & 0o777, mode, folder);
+        } finally {
+          await server.close();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
