@@ -1,17 +1,19 @@
 /**
  * A context's credentials and TLS settings, as kubectl applies them: CA, client certificate,
  * server name and skip-verify from the cluster and user; then a bearer token or basic auth, or
- * an authenticator from @kubernetes/client-node — exec plugins (with their credential cache and
- * refresh) and token files always, the legacy oidc/azure/gcp auth-providers loaded only when a
+ * a token file (read again each time the credentials are renewed: a rotated token is picked up), or an authenticator from
+ * @kubernetes/client-node — exec plugins (with their credential cache and refresh) and
+ * auth-provider token files always, the legacy oidc/azure/gcp auth-providers loaded only when a
  * user names one.
  */
 import type { Authenticator } from '@kubernetes/client-node/dist/auth.js';
-import type { Cluster, User } from '@kubernetes/client-node/dist/config_types.js';
+import type { Cluster } from '@kubernetes/client-node/dist/config_types.js';
 import { ExecAuth } from '@kubernetes/client-node/dist/exec_auth.js';
 import { FileAuth } from '@kubernetes/client-node/dist/file_auth.js';
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { KportError } from '../api/errors.js';
+import type { KubeUser } from './kubeconfig.js';
 
 /** What a request to the API server needs: TLS material and auth headers. Never log it. */
 export interface Credentials {
@@ -22,6 +24,9 @@ export interface Credentials {
   servername?: string;
   rejectUnauthorized?: boolean;
 }
+
+/** What an HTTP header value may hold; Node refuses to send anything else. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const LEGACY_PROVIDERS: Record<string, () => Promise<Authenticator>> = {
   oidc: async () => new (await import('@kubernetes/client-node/dist/oidc_auth.js')).OpenIDConnectAuth(),
@@ -45,7 +50,7 @@ export class CredentialSource {
 
   constructor(
     private readonly cluster: Cluster,
-    private readonly user: User,
+    private readonly user: KubeUser,
   ) {}
 
   private async pickAuthenticator(): Promise<Authenticator | null> {
@@ -72,8 +77,13 @@ export class CredentialSource {
     } catch (err) {
       throw new KportError('KUBECONFIG', `credentials for user "${user.name}" failed: ${(err as Error).message}`);
     }
-    if (user.token) opts.headers.Authorization = `Bearer ${user.token}`;
+    const token = user.token || (user.tokenFile && material(user.tokenFile, undefined, 'token file')?.toString('utf8').trim());
+    if (token) opts.headers.Authorization = `Bearer ${token}`;
     if (user.username) opts.headers.Authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`;
+    // A value Node cannot send would fail every request as if the server were unreachable: name the cause.
+    if (Object.values(opts.headers).some((v) => !HEADER_VALUE.test(v))) {
+      throw new KportError('KUBECONFIG', `the credentials of user "${user.name}" hold a line break or control character: check its token, token file or plugin`);
+    }
     const creds: Credentials = { headers: opts.headers };
     for (const k of ['ca', 'cert', 'key', 'servername', 'rejectUnauthorized'] as const) if (opts[k] !== undefined) Object.assign(creds, { [k]: opts[k] });
     return creds;

@@ -12,6 +12,9 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
 import { KportError } from '../api/errors.js';
 
+/** A kubeconfig user, with the token file kubectl reads (`tokenFile`, or the older `token-file`) as an absolute path. */
+export type KubeUser = User & { tokenFile?: string };
+
 /** One context with its cluster and user, ready to build a client from. */
 export interface ContextConfig {
   context: string;
@@ -20,12 +23,12 @@ export interface ContextConfig {
   /** The API server URL. */
   server: string;
   cluster: Cluster;
-  user: User;
+  user: KubeUser;
 }
 
 interface KubeconfigFile {
   clusters: Cluster[];
-  users: User[];
+  users: KubeUser[];
   contexts: Context[];
   currentContext: string | undefined;
 }
@@ -42,9 +45,21 @@ function readFile(file: string): KubeconfigFile {
   }
   const dir = dirname(file);
   const opts = { onInvalidEntry: 'filter' as const };
+  // client-node knows only `token-file`, reads it once relative to the working folder and keeps its newline
+  // (and drops the user if it is missing); kubectl's key is `tokenFile`, relative to the kubeconfig's folder,
+  // trimmed and read again as credentials are renewed. So kport takes the path and reads it (credentials.ts).
+  const tokenFiles = new Map<unknown, string>();
+  const users = (Array.isArray(doc.users) ? doc.users : []).map((entry: unknown) => {
+    const { user, name } = (entry ?? {}) as { user?: Record<string, unknown>; name?: unknown };
+    if (!user || typeof user !== 'object') return entry;
+    const { 'token-file': older, ...rest } = user;
+    const path = typeof user.tokenFile === 'string' && user.tokenFile ? user.tokenFile : older;
+    if (typeof path === 'string' && path) tokenFiles.set(name, path);
+    return { ...(entry as object), user: rest };
+  });
   return {
     clusters: newClusters(doc.clusters, opts).map((c) => ({ ...c, caFile: absolute(dir, c.caFile) })),
-    users: newUsers(doc.users, opts).map((u) => ({ ...u, certFile: absolute(dir, u.certFile), keyFile: absolute(dir, u.keyFile) })),
+    users: newUsers(users, opts).map((u) => ({ ...u, certFile: absolute(dir, u.certFile), keyFile: absolute(dir, u.keyFile), tokenFile: absolute(dir, tokenFiles.get(u.name)) })),
     contexts: newContexts(doc.contexts, opts),
     currentContext: typeof doc['current-context'] === 'string' && doc['current-context'] ? doc['current-context'] : undefined,
   };

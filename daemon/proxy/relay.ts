@@ -18,20 +18,18 @@ import { byteCounters, destination, unreachableReply, upstreamError, type Meter,
 
 /** Headers the relay frames itself (a body of unknown length goes chunked) or drops (Expect: node's server has answered it). */
 const FRAMED_HERE = ['transfer-encoding', 'expect'];
-/** Characters that would end a header line early: only a credential from a kubeconfig or plugin could carry them. */
-const LINE_BREAK = /[\r\n\0]/;
 const CHUNK_END = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
-/** The request line and headers for the API server, as one string to write (the client's headers were checked by node's parser). */
+/**
+ * The request line and headers for the API server, as one string to write: the client's headers were checked by
+ * node's parser, the credentials' by CredentialSource.
+ */
 function requestHead(method: string, path: string, host: string, headers: OutgoingHttpHeaders, chunked: boolean): string {
   let head = `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n`;
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || FRAMED_HERE.includes(name)) continue;
-    for (const v of Array.isArray(value) ? value : [String(value)]) {
-      if (LINE_BREAK.test(v)) throw new KportError('UPSTREAM_ERROR', `the ${name} header holds a line break; check the kubeconfig user's credentials`);
-      head += `${name}: ${v}\r\n`;
-    }
+    for (const v of Array.isArray(value) ? value : [String(value)]) head += `${name}: ${v}\r\n`;
   }
   return head + (chunked ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n');
 }

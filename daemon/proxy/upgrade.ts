@@ -4,7 +4,7 @@
  * UpgradeAwareHandler does: a 101 is relayed and both directions are copied until either side ends; an
  * error answer (status ≥ 400) is echoed and the connection closed; any other answer is a proxy error.
  */
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { KportError } from '../api/errors.js';
 import { plain, sendRaw } from './reply.js';
@@ -54,7 +54,13 @@ export async function relayUpgrade(req: IncomingMessage, socket: Duplex, head0: 
   if (out instanceof KportError) return fail(out);
   const { server } = out;
   return new Promise<RelayOutcome>((resolve) => {
-    const upReq = out.start();
+    let upReq: ClientRequest;
+    try {
+      upReq = out.start();
+    } catch (err) {
+      // Node refuses at once a request it cannot send: the client gets an answer, not a hang.
+      return resolve(fail(upstreamError(err as Error, server)));
+    }
     let clientGone = false;
 
     const onUpgrade = (upRes: IncomingMessage, upSocket: Duplex, upHead: Buffer) => {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { KubeClient } from '../../daemon/kube/client.js';
 import { loadContext } from '../../daemon/kube/kubeconfig.js';
 import { SimCluster } from '../cluster/cluster.js';
@@ -68,6 +68,40 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
       const before = runs();
       assert.equal((await client.request<{ kind: string }>('/api/v1/namespaces')).kind, 'NamespaceList');
       assert.equal(runs() - before, 1);
+    } finally {
+      client.close();
+    }
+  });
+
+  /** A kubeconfig in `dir` whose user names the token file `dir`/sa-token under `key`, by a path relative to the kubeconfig. */
+  function tokenFileKubeconfig(key: 'tokenFile' | 'token-file'): string {
+    const file = join(dir, `${key}.kubeconfig`);
+    const doc = parse(readFileSync(kubeconfig, 'utf8')) as { users: { user: object }[] };
+    doc.users[0]!.user = { [key]: 'sa-token' };
+    writeFileSync(file, stringify(doc));
+    return file;
+  }
+
+  test('a token file (kubectl\'s tokenFile, or token-file) authenticates: relative to the kubeconfig, its newline trimmed, read again after a 401', async () => {
+    for (const key of ['tokenFile', 'token-file'] as const) {
+      writeFileSync(join(dir, 'sa-token'), `${cluster.tokens.admin}\n`); // as `kubectl create token sa > file` writes it
+      const client = new KubeClient(loadContext([tokenFileKubeconfig(key)], null));
+      try {
+        assert.equal((await client.request<{ kind: string }>('/api/v1/namespaces')).kind, 'NamespaceList', key);
+        writeFileSync(join(dir, 'sa-token'), 'revoked\n');
+        client.invalidateCredentials();
+        await assert.rejects(client.request('/api/v1/namespaces'), (err: Error & { code: string }) => err.code === 'UNAUTHORIZED');
+      } finally {
+        client.close();
+      }
+    }
+  });
+
+  test('a token file that cannot be read is a clear KUBECONFIG error naming it', async () => {
+    rmSync(join(dir, 'sa-token'), { force: true });
+    const client = new KubeClient(loadContext([tokenFileKubeconfig('tokenFile')], null));
+    try {
+      await assert.rejects(client.connectOptions(), (err: Error & { code: string }) => err.code === 'KUBECONFIG' && err.message === `cannot read the token file ${join(dir, 'sa-token')}: ENOENT`);
     } finally {
       client.close();
     }

@@ -151,6 +151,19 @@ describe('proxy sessions', () => {
     assert.match(captured.text(), /request filter disabled/);
   });
 
+  test('a credential Node cannot send as a header: requests and upgrades get a 502 saying so, never a hang', async () => {
+    const kubeconfig = join(dir, 'control-char.kubeconfig');
+    writeFileSync(kubeconfig, cluster.kubeconfig({ token: `${cluster.tokens.admin}\u0001` }));
+    const p = await proxy({ disableFilter: true }, kubeconfig);
+    const plain = await send(p.url, '/api/v1/namespaces/default/pods');
+    assert.equal(plain.status, 502);
+    assert.match(plain.body, /^kport: the credentials of user "\S+" hold a line break or control character/);
+    const deadline = new Promise<'no answer'>((r) => setTimeout(r, 10_000, 'no answer').unref());
+    const upgraded = await Promise.race([execThrough(p.url, 'db-0', ['echo', 'hi']), deadline]);
+    assert.ok(typeof upgraded === 'object' && 'status' in upgraded && upgraded.status === 502, JSON.stringify(upgraded));
+    assert.match(upgraded.body, /^kport: the credentials of user "\S+" hold a line break or control character/);
+  });
+
   test('www: static files are served; nothing outside the folder is', async () => {
     const www = join(dir, 'www');
     mkdirSync(join(www, 'docs'), { recursive: true });
