@@ -9,7 +9,7 @@ import { SpdySession } from '../../daemon/kube/transport/spdy/session.js';
  * The session's socket. Whatever a listener throws while the socket emits (the session's read loop runs in its
  * `data` listener) is kept in `thrown` instead of becoming an uncaught exception, so a test can say which input did it.
  */
-class MemorySocket extends Duplex {
+export class MemorySocket extends Duplex {
   readonly sent: Buffer[] = [];
   readonly thrown: unknown[] = [];
 

@@ -31,29 +31,16 @@ export class SpdyDialer implements PodDialer {
     private readonly options: Partial<SessionOptions> = {},
   ) {}
 
+  /**
+   * A stream pair in a session with room for it: an open one, the one being opened, or a new one. The pair is
+   * opened in the same turn as the room is checked, so connections that waited together cannot overfill a session.
+   */
   async dial(target: PodPort, signal?: AbortSignal): Promise<PodStream> {
-    const session = await this.sessionFor(target, signal);
-    return new PortForwardStream(session, target.port, this.nextRequestId++);
-  }
-
-  forget(target: Pick<PodPort, 'namespace' | 'pod'>): void {
-    for (const s of this.sessions.get(keyOf(target)) ?? []) s.close();
-    this.sessions.delete(keyOf(target));
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const list of this.sessions.values()) for (const s of list) s.close();
-    this.sessions.clear();
-  }
-
-  /** A session with room for one more pair: an open one, the one being opened, or a new one. */
-  private async sessionFor(target: PodPort, signal?: AbortSignal): Promise<SpdySession> {
     const key = keyOf(target);
     for (const s of this.sessions.get(key) ?? []) {
       if (!s.accepts(2)) continue;
       if (s.idleMs() < REUSE_PING_AFTER_MS || (await s.ping(REUSE_PING_TIMEOUT_MS))) {
-        if (s.accepts(2)) return s;
+        if (s.accepts(2)) return this.pair(s, target);
         continue;
       }
       s.destroy(new KportError('API_UNREACHABLE', `the SPDY session to pod ${target.pod} did not answer a ping after ${Math.round(s.idleMs() / 1000)} s of silence`));
@@ -67,10 +54,25 @@ export class SpdyDialer implements PodDialer {
       opening.then(clear, clear);
     }
     const session = await opening;
-    if (session.accepts(2)) return session;
+    if (session.accepts(2)) return this.pair(session, target);
     if (mine) throw new KportError('STREAM_REFUSED', `a new SPDY session to pod ${target.pod} takes no streams`);
     // Many connections waited for one upgrade; those it has no room for open the next.
-    return this.sessionFor(target, signal);
+    return this.dial(target, signal);
+  }
+
+  private pair(session: SpdySession, target: PodPort): PortForwardStream {
+    return new PortForwardStream(session, target.port, this.nextRequestId++);
+  }
+
+  forget(target: Pick<PodPort, 'namespace' | 'pod'>): void {
+    for (const s of this.sessions.get(keyOf(target)) ?? []) s.close();
+    this.sessions.delete(keyOf(target));
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const list of this.sessions.values()) for (const s of list) s.close();
+    this.sessions.clear();
   }
 
   private async open(key: string, target: PodPort, signal?: AbortSignal): Promise<SpdySession> {
