@@ -4,11 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { Duplex } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { KportError } from '../../daemon/api/errors.js';
-import { dataHeader, goAway, ping, rstStream, synReply } from '../../daemon/kube/transport/spdy/framer.js';
+import { dataHeader, goAway, ping, rstStream, synReply, synStream } from '../../daemon/kube/transport/spdy/framer.js';
 import { HeaderEncoder } from '../../daemon/kube/transport/spdy/headers.js';
 import { PortForwardStream, STREAM_BUFFER_MAX } from '../../daemon/kube/transport/spdy/portforward.js';
+import { SpdySession } from '../../daemon/kube/transport/spdy/session.js';
 import { outcome } from '../helpers/pod-stream.js';
 import { scripted } from '../helpers/spdy-peer.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -131,6 +134,26 @@ describe('SPDY client session', () => {
     await waitUntil(() => !session.stalled, 'the session to read again');
     assert.equal(String((await bData)[0]), 'hello');
     for (const s of [a, b]) s.on('error', () => {}); // the session's end below aborts both
+    session.destroy(new KportError('SHUTTING_DOWN', 'test over'));
+  });
+
+  test('a server that floods PINGs and stream opens and reads nothing gets no answers beyond a bounded backlog', async () => {
+    class Unread extends Duplex {
+      override _read(): void {}
+      override _write(): void {} // never completes: the server reads nothing
+    }
+    const socket = new Unread();
+    const session = new SpdySession(socket, 'pod flood');
+    const pings = Buffer.concat(Array.from({ length: 10_000 }, (_, i) => ping(2 * i + 2)));
+    const server = new HeaderEncoder(); // one compression stream per connection, as the session's decoder has
+    const opens = () => Buffer.concat(Array.from({ length: 1_000 }, () => synStream((nextId += 2), server.encode({}))));
+    let nextId = 0;
+    for (let i = 0; i < 40; i++) {
+      socket.push(i % 2 ? opens() : pings); // 200,000 PINGs (2.4 MB of echoes) and 20,000 stream opens
+      await nextTurn();
+    }
+    assert.ok(!session.draining, 'the flood broke no protocol rule');
+    assert.ok(socket.writableLength < 1.5 * 1024 * 1024, `${socket.writableLength} bytes queued`);
     session.destroy(new KportError('SHUTTING_DOWN', 'test over'));
   });
 });

@@ -239,7 +239,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
       case 'ping':
         // Odd ids are ours (we are the client): an answer. Even ones are the server's: echo them.
         if (f.id % 2 === 1) this.settlePing(f.id, true);
-        else this.socket.write(ping(f.id));
+        else this.answer(ping(f.id));
         return;
       case 'goaway':
         return this.onGoAway(f.lastGoodStreamId);
@@ -248,7 +248,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
         return;
       case 'syn_stream':
         // The server never opens streams in port-forward; refuse rather than track one.
-        this.socket.write(rstStream(f.streamId, RstStatus.REFUSED_STREAM));
+        this.answer(rstStream(f.streamId, RstStatus.REFUSED_STREAM));
         return;
       case 'headers':
       case 'window_update':
@@ -256,6 +256,14 @@ export class SpdySession extends EventEmitter implements StreamOwner {
         // No flow control (spdystream has none) and no use for trailing headers.
         return;
     }
+  }
+
+  /**
+   * Writes what a frame of the server's asks for (a PING's echo, a refusal), unless the connection holds a
+   * backlog already: a server that floods them and reads nothing must not make kport queue without bound.
+   */
+  private answer(frame: Buffer): void {
+    if (this.socket.writableLength < WRITE_HIGH_WATER) this.socket.write(frame);
   }
 
   private remoteFin(s: SpdyStream): void {
