@@ -48,3 +48,29 @@ test('a WebSocket cut without a close frame is an error, not a clean end the cli
   assert.ok(how instanceof KportError && how.code === 'STREAM_ERROR', String(how));
   assert.match(how.message, /cut/);
 });
+
+test('after the local side ends, a local client slower than the drain period still gets the whole reply', async () => {
+  const parts = 64;
+  const part = Buffer.alloc(64 * 1024, 0x61);
+  const ws = await peer.dial((server) => {
+    server.send(message(0, ''));
+    server.send(message(1, ''));
+    let sent = 0;
+    const tick = setInterval(() => {
+      if (server.readyState !== server.OPEN) return clearInterval(tick);
+      server.send(Buffer.concat([Buffer.from([0]), part]));
+      if (++sent === parts) {
+        clearInterval(tick);
+        server.close(1000);
+      }
+    }, 10);
+  });
+  const drainMs = 200;
+  const stream = new ChannelStream(ws, 80, drainMs);
+  stream.end(); // the local client half-closed, then reads nothing for three drain periods: kport holds the pod back
+  await new Promise((r) => setTimeout(r, 3 * drainMs));
+  let got = 0;
+  stream.on('data', (c: Buffer) => (got += c.length));
+  assert.equal(await outcome(stream), 'end');
+  assert.equal(got, parts * part.length);
+});

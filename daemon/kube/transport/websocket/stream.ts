@@ -1,6 +1,7 @@
 /**
  * A v4.channel.k8s.io port-forward WebSocket as a PodStream. v4 has no half-close: after the local
- * side ends, the stream stays open until the pod closes it or DRAIN_MS pass without data from it.
+ * side ends, the stream stays open until the pod closes it or DRAIN_MS pass without data from it
+ * (not counting time in which kport itself holds the pod back for a slow local reader).
  */
 import { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
@@ -18,6 +19,8 @@ const DRAIN_MS = 2_000;
 export class ChannelStream extends Duplex {
   private readonly reader: ChannelReader;
   private drainTimer: NodeJS.Timeout | undefined;
+  /** The local side has ended: DRAIN_MS of the pod's silence, while kport reads it, closes the stream. */
+  private draining = false;
   private waiting: ((err?: Error | null) => void) | null = null;
 
   constructor(
@@ -47,8 +50,13 @@ export class ChannelStream extends Duplex {
       if (text !== '') this.destroy(new KportError('STREAM_ERROR', text));
       return;
     }
-    if (!this.push(m.payload)) this.ws.pause();
-    if (this.drainTimer) this.armDrain();
+    if (this.push(m.payload)) {
+      if (this.draining) this.armDrain();
+      return;
+    }
+    // kport holds the pod back for its local reader: that silence is not the pod's, so it is not timed.
+    this.ws.pause();
+    clearTimeout(this.drainTimer);
   };
 
   private readonly wsOnClose = (code: number): void => {
@@ -70,6 +78,7 @@ export class ChannelStream extends Duplex {
 
   override _read(): void {
     this.ws.resume();
+    if (this.draining) this.armDrain();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -86,7 +95,10 @@ export class ChannelStream extends Duplex {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    if (this.ws.readyState === this.ws.OPEN) this.armDrain();
+    if (this.ws.readyState === this.ws.OPEN) {
+      this.draining = true;
+      this.armDrain();
+    }
     cb();
   }
 
