@@ -36,6 +36,8 @@ export interface Handled extends RelayOutcome {
   path: string;
   /** True when the API server answered (any status): it is reachable. */
   reached: boolean;
+  /** True when kport's credentials went with it: the client sent no Authorization of its own. */
+  kportCredentials: boolean;
   /** Why the filter refused the request, when it did. */
   rejected: string | null;
 }
@@ -69,7 +71,7 @@ function decide(req: IncomingMessage, rules: ProxyRules): { decision: Decision; 
 }
 
 function handled(req: IncomingMessage, path: string, status: number, rejected: string | null = null): Handled {
-  return { method: req.method ?? '', path, status, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null, reached: false, rejected };
+  return { method: req.method ?? '', path, status, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null, reached: false, kportCredentials: false, rejected };
 }
 
 /**
@@ -77,7 +79,8 @@ function handled(req: IncomingMessage, path: string, status: number, rejected: s
  * writes to as it goes) measured ~5 µs of CPU per request.
  */
 function relayed(req: IncomingMessage, path: string, o: RelayOutcome): Handled {
-  return { method: req.method ?? '', path, status: o.status, bytesIn: o.bytesIn, bytesOut: o.bytesOut, unreachable: o.unreachable, broken: o.broken, reached: o.unreachable === null, rejected: null };
+  const kportCredentials = req.headers.authorization === undefined;
+  return { method: req.method ?? '', path, status: o.status, bytesIn: o.bytesIn, bytesOut: o.bytesOut, unreachable: o.unreachable, broken: o.broken, reached: o.unreachable === null, kportCredentials, rejected: null };
 }
 
 /** Handles a normal request; `done` is told how it ended (a callback: the relay's hot path makes no promise for it). */

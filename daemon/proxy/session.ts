@@ -265,7 +265,8 @@ export class ProxySession implements Session {
       log.debug({ method: h.method, path: h.path, status: h.status, bytesIn: h.bytesIn, bytesOut: h.bytesOut, ms, ...(h.rejected ? { rejected: h.rejected } : {}) }, 'proxy request');
     }
     if (!this.running) return;
-    if (h.reached && h.status === 401) this.client?.invalidateCredentials();
+    // Only a 401 to kport's own credentials says they are stale; one to the client's token is the client's.
+    if (h.reached && h.status === 401 && h.kportCredentials) this.client?.invalidateCredentials();
     if (h.unreachable) this.upstreamDown(h.unreachable, true);
     else if (h.broken) this.scheduleProbe(0);
     else if (h.reached && this.core.state !== 'ready') this.upstreamUp();

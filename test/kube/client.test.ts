@@ -8,26 +8,18 @@ import { parse, stringify } from 'yaml';
 import { KubeClient } from '../../daemon/kube/client.js';
 import { loadContext } from '../../daemon/kube/kubeconfig.js';
 import { SimCluster } from '../cluster/cluster.js';
+import { writeExecPlugin, type ExecPlugin } from '../helpers/exec-plugin.js';
 
 describe('KubeClient credentials', () => {
   let cluster: SimCluster;
   let dir: string;
   let kubeconfig: string;
-  const runs = () => readFileSync(join(dir, 'runs'), 'utf8').length;
+  let plugin: ExecPlugin;
+  const runs = () => plugin.runs();
   before(async () => {
     cluster = await SimCluster.start();
     dir = mkdtempSync(join(tmpdir(), 'kport-exec-'));
-    writeFileSync(join(dir, 'runs'), '');
-    writeFileSync(join(dir, 'token'), cluster.tokens.admin);
-    // An exec plugin that counts its runs and hands out whatever token file holds, already expired so client-node never caches it.
-    const plugin = join(dir, 'plugin.mjs');
-    writeFileSync(
-      plugin,
-      `import { appendFileSync, readFileSync } from 'node:fs';
-appendFileSync(${JSON.stringify(join(dir, 'runs'))}, 'x');
-process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential',
-  status: { token: readFileSync(${JSON.stringify(join(dir, 'token'))}, 'utf8'), expirationTimestamp: '2000-01-01T00:00:00Z' } }));`,
-    );
+    plugin = writeExecPlugin(dir, cluster.tokens.admin);
     kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(
       kubeconfig,
@@ -35,7 +27,7 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
         apiVersion: 'v1',
         kind: 'Config',
         clusters: [{ name: 'sim', cluster: { server: cluster.url, 'certificate-authority-data': Buffer.from(cluster.pki.caCert).toString('base64') } }],
-        users: [{ name: 'exec', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin], interactiveMode: 'Never' } } }],
+        users: [{ name: 'exec', user: { exec: plugin.exec } }],
         contexts: [{ name: 'exec', context: { cluster: 'sim', user: 'exec' } }],
         'current-context': 'exec',
       }),
@@ -62,9 +54,9 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
   test('a 401 drops the reused credentials, so the next call runs the plugin again and picks up a new token', async () => {
     const client = new KubeClient(loadContext([kubeconfig], null));
     try {
-      writeFileSync(join(dir, 'token'), 'revoked');
+      writeFileSync(plugin.tokenFile, 'revoked');
       await assert.rejects(client.request('/api/v1/namespaces'), (err: Error & { code: string }) => err.code === 'UNAUTHORIZED');
-      writeFileSync(join(dir, 'token'), cluster.tokens.admin);
+      writeFileSync(plugin.tokenFile, cluster.tokens.admin);
       const before = runs();
       assert.equal((await client.request<{ kind: string }>('/api/v1/namespaces')).kind, 'NamespaceList');
       assert.equal(runs() - before, 1);

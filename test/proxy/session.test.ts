@@ -10,8 +10,10 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parse, stringify } from 'yaml';
 import { SimCluster } from '../cluster/cluster.js';
 import { generatePki } from '../cluster/pki.js';
+import { writeExecPlugin } from '../helpers/exec-plugin.js';
 import { exited } from '../helpers/process.js';
 import { waitUntil } from '../helpers/wait.js';
 import { captureLog, execThrough, httpLines, send, startProxy, stateIs, type Answer, type TestProxy } from './fixtures.js';
@@ -162,6 +164,20 @@ describe('proxy sessions', () => {
     const upgraded = await Promise.race([execThrough(p.url, 'db-0', ['echo', 'hi']), deadline]);
     assert.ok(typeof upgraded === 'object' && 'status' in upgraded && upgraded.status === 502, JSON.stringify(upgraded));
     assert.match(upgraded.body, /^kport: the credentials of user "\S+" hold a line break or control character/);
+  });
+
+  test('a 401 to the client\'s own Authorization does not renew kport\'s credentials (no exec plugin run per request)', async () => {
+    const plugin = writeExecPlugin(mkdtempSync(join(dir, 'exec-')), cluster.tokens.admin);
+    const doc = parse(cluster.kubeconfig()) as { users: { user: object }[] };
+    doc.users[0]!.user = { exec: plugin.exec };
+    const kubeconfig = join(dir, 'exec.kubeconfig');
+    writeFileSync(kubeconfig, stringify(doc));
+    const p = await proxy({}, kubeconfig);
+    assert.equal((await send(p.url, '/api/v1/namespaces/default/pods')).status, 200);
+    const runs = plugin.runs();
+    for (let i = 0; i < 3; i++) assert.equal((await send(p.url, '/api/v1/namespaces/default/pods', { headers: { authorization: 'Bearer stale' } })).status, 401);
+    assert.equal((await send(p.url, '/api/v1/namespaces/default/pods')).status, 200);
+    assert.equal(plugin.runs(), runs, 'the plugin did not run again for the client\'s own token');
   });
 
   test('www: static files are served; nothing outside the folder is', async () => {
