@@ -1,9 +1,11 @@
 /** The proxy filter against kubectl's own cases (TestAccept, TestExtractHost) plus the host-splitting corners. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { DEFAULTS } from '../../config/defaults.js';
 import { compileFilter, filterHost, splitHostPort, type FilterRules } from '../../daemon/proxy/filter.js';
 import { proxyRules } from '../../daemon/proxy/handler.js';
+import { fuzz } from '../helpers/fuzz.js';
 import { proxySpec } from './fixtures.js';
 
 const KUBECTL: FilterRules = DEFAULTS.proxy;
@@ -107,5 +109,28 @@ describe('disableFilter', () => {
   });
   test('the filter is on by default', () => {
     assert.equal(proxyRules(proxySpec()).filter?.accept('GET', '/api/v1/namespaces/a/pods/b/exec', 'localhost'), false);
+  });
+});
+
+describe('rules of literal text and .* (every default) are matched without backtracking', () => {
+  const matches = (source: string, path: string) => compileFilter(rules({ rejectPaths: [source] })).rejection('GET', path, 'localhost')?.startsWith('path ') ?? false;
+
+  test('as a regular expression would match them', (t) => {
+    const piece = fc.constantFrom('a', 'b', '/', 'ab', '\\.', '\\/', '.*');
+    const source = fc.tuple(fc.boolean(), fc.array(piece, { maxLength: 6 }), fc.boolean()).map(([start, body, end]) => `${start ? '^' : ''}${body.join('')}${end ? '$' : ''}`);
+    // \r and U+2028/9 left out: there Go's `.` (and so kubectl's, and this matcher's) differs from JavaScript's.
+    const path = fc.array(fc.constantFrom('a', 'b', '/', '.', '\n'), { maxLength: 12 }).map((cs) => cs.join(''));
+    return fuzz(t, fc.tuple(source, path), ([src, p]) => assert.equal(matches(src, p), new RegExp(src).test(p), `${src} on ${JSON.stringify(p)}`), { numRuns: 3000, timeLimitMs: 5_000 });
+  });
+
+  test('with Go\'s dot, as kubectl has it: it takes a carriage return, not a newline', () => {
+    assert.equal(matches('^/api/.*/pods/.*/exec', '/api/v1/namespaces/x/pods/y\r/exec'), true);
+    assert.equal(matches('^/api/.*/pods/.*/exec', '/api/v1/namespaces/x/pods/y\n/exec'), false);
+  });
+
+  test('a path of thousands of /pods/ segments is judged like any other', () => {
+    const path = `/api/${'pods/'.repeat(3200)}`;
+    assert.equal(matches('^/api/.*/pods/.*/exec', path), false);
+    assert.equal(matches('^/api/.*/pods/.*/exec', `${path}exec`), true);
   });
 });
