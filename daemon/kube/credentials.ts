@@ -75,7 +75,9 @@ export class CredentialSource {
     try {
       await auth?.applyAuthentication(user, opts);
     } catch (err) {
-      throw new KportError('KUBECONFIG', `credentials for user "${user.name}" failed: ${(err as Error).message}`);
+      // JSON.parse quotes the start of what it could not read: a plugin's output can be a bare token.
+      const why = err instanceof SyntaxError ? 'the exec plugin printed something other than an ExecCredential (JSON)' : (err as Error).message;
+      throw new KportError('KUBECONFIG', `credentials for user "${user.name}" failed: ${why}`);
     }
     const token = user.token || (user.tokenFile && material(user.tokenFile, undefined, 'token file')?.toString('utf8').trim());
     if (token) opts.headers.Authorization = `Bearer ${token}`;

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 export interface ExecPlugin {
   /** The kubeconfig `user.exec` that runs it. */
   exec: Record<string, unknown>;
+  /** The plugin's script (the exec's one argument). */
+  script: string;
   /** The file whose contents the plugin hands out as its token. */
   tokenFile: string;
   /** How many times it has run. */
@@ -27,6 +29,7 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
   );
   return {
     exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [plugin], interactiveMode: 'Never' },
+    script: plugin,
     tokenFile,
     runs: () => readFileSync(runs, 'utf8').length,
   };

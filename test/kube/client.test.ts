@@ -99,6 +99,23 @@ describe('KubeClient credentials', () => {
     }
   });
 
+  test('a plugin that prints a bare token is a KUBECONFIG error that does not quote it', async () => {
+    const bare = join(dir, 'bare.mjs');
+    writeFileSync(bare, `process.stdout.write(${JSON.stringify(cluster.tokens.admin)});`);
+    const file = join(dir, 'bare.kubeconfig');
+    writeFileSync(file, readFileSync(kubeconfig, 'utf8').replace(plugin.script, bare));
+    const client = new KubeClient(loadContext([file], null));
+    try {
+      await assert.rejects(client.connectOptions(), (err: Error & { code: string }) => {
+        assert.equal(err.code, 'KUBECONFIG');
+        assert.equal(err.message, 'credentials for user "exec" failed: the exec plugin printed something other than an ExecCredential (JSON)');
+        return true;
+      });
+    } finally {
+      client.close();
+    }
+  });
+
   test('a failing plugin is a clear KUBECONFIG error and is not remembered', async () => {
     const broken = join(dir, 'broken.kubeconfig');
     writeFileSync(broken, readFileSync(kubeconfig, 'utf8').replace(process.execPath, join(dir, 'no-such-plugin')));
