@@ -13,6 +13,7 @@ import { FileAuth } from '@kubernetes/client-node/dist/file_auth.js';
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { KportError } from '../api/errors.js';
+import { HEADER_VALUE } from '../io/header-value.js';
 import type { KubeUser } from './kubeconfig.js';
 
 /** What a request to the API server needs: TLS material and auth headers. Never log it. */
@@ -24,9 +25,6 @@ export interface Credentials {
   servername?: string;
   rejectUnauthorized?: boolean;
 }
-
-/** What an HTTP header value may hold; Node refuses to send anything else. */
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const LEGACY_PROVIDERS: Record<string, () => Promise<Authenticator>> = {
   oidc: async () => new (await import('@kubernetes/client-node/dist/oidc_auth.js')).OpenIDConnectAuth(),

@@ -5,6 +5,7 @@
  * bytes without the chunked framing and without copying them. Interim 1xx answers are read and dropped.
  * Whether the connection can carry the next request is decided here too. Pure: no sockets, no timers.
  */
+import { HEADER_VALUE } from '../io/header-value.js';
 
 /** Node's --max-http-header-size default: the head of a response, chunk-size lines and trailers each fit in it. */
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -39,7 +40,7 @@ type State = 'head' | 'length' | 'size' | 'chunk' | 'chunk-end' | 'trailers' | '
 
 const CRLF = Buffer.from('\r\n');
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: .*)?$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,15})[ \t]*(?:;.*)?$/;
 const DIGITS = /^\d{1,15}$/;
@@ -176,6 +177,8 @@ export class ResponseReader {
       // Folded lines and names that are not tokens are refused, as RFC 9112 §5 lets a client do.
       if (!TOKEN.test(name)) throw new ResponseError(`a malformed response header line: ${JSON.stringify(text.slice(at, Math.min(end, at + 64)))}`);
       const value = text.slice(colon + 1, end).trim();
+      // A bare LF or a NUL would make Node refuse the whole response to the client: a 502 says why instead.
+      if (!HEADER_VALUE.test(value)) throw new ResponseError(`a response header ${name} with a control character in its value`);
       rawHeaders.push(name, value);
       // Only three names matter here; most headers are told apart by their length alone.
       if (name.length === 10 || name.length === 14 || name.length === 17) {

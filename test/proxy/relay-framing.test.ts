@@ -129,6 +129,15 @@ test('a malformed response is a 502 that says what was wrong', async () => {
   assert.match(r.body, /^kport: cannot reach the API server http:\/\/127\.0\.0\.1:\d+ \(HPE_INVALID_RESPONSE: not an HTTP\/1\.1 status line: "HTTP\/1\.1 OK"\)/);
 });
 
+test('a response Node could not pass on (a bare LF in a header, a status under 100) is a 502 too, not a closed connection', async () => {
+  for (const bytes of [`${OK}X-A: a\nb\r\nContent-Length: 0\r\n\r\n`, 'HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n']) {
+    answer = () => ({ bytes });
+    const r = await fetchText(`${proxyUrl}/a`);
+    assert.equal(r.status, 502, JSON.stringify(bytes));
+    assert.match(r.body, /^kport: cannot reach the API server .*HPE_INVALID_RESPONSE/);
+  }
+});
+
 test('a response broken off midway is cut off for the client too, never passed on as complete', async () => {
   answer = () => ({ bytes: `${OK}Content-Length: 100\r\n\r\nonly part`, destroy: true });
   await assert.rejects(fetchText(`${proxyUrl}/a`), /aborted|socket hang up|ECONNRESET/);

@@ -88,6 +88,9 @@ test('malformed responses are ResponseErrors', () => {
   const cases: [string, RegExp][] = [
     ['HTTP/2 200 OK\r\n\r\n', /status line/],
     ['HTTP/1.1 20 OK\r\n\r\n', /status line/],
+    ['HTTP/1.1 099 X\r\n\r\n', /status line/], // Node would refuse to answer with it
+    [`${OK}X-A: a\nb\r\n\r\n`, /X-A with a control character/], // a bare LF: Node would refuse the whole head
+    [`${OK}X-A: a\0b\r\n\r\n`, /X-A with a control character/],
     ['SSH-2.0-OpenSSH\r\n\r\n', /status line/],
     [`${OK}No colon here\r\n\r\n`, /header line/],
     [`${OK}: empty name\r\n\r\n`, /header line/],
