@@ -19,6 +19,12 @@ const ports = (value: unknown): Pair[] => [
   ['ports', Array.isArray(value) ? value.map((p) => (isMapping(p) && typeof p.spec === 'string' ? p.spec : p)) : value],
 ];
 
+/** A stored path is already expanded: in kport.yaml a `$` it holds is written `$$`, or it would be expanded again. */
+const literal = (value: unknown): unknown => (typeof value === 'string' ? value.replaceAll('$', () => '$$') : Array.isArray(value) ? value.map(literal) : value);
+const path =
+  (key: string) =>
+  (value: unknown): Pair[] => [[key, literal(value)]];
+
 /** Stored keys that are written differently in kport.yaml, or not at all (derived). */
 const RENAMED: Readonly<Record<string, (value: unknown) => Pair[]>> = {
   kind: () => [],
@@ -26,6 +32,9 @@ const RENAMED: Readonly<Record<string, (value: unknown) => Pair[]>> = {
   target,
   ports,
   addresses: (v) => [['address', v]],
+  kubeconfig: path('kubeconfig'),
+  www: path('www'),
+  unixSocket: path('unixSocket'),
   connectTimeoutMs: (v) => [['connectTimeout', typeof v === 'number' ? `${v}ms` : v]],
   namespaceIdleMs: (v) => [['namespaceIdle', typeof v === 'number' ? `${v}ms` : v]],
 };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { formatIssue } from '../../config/issues.js';
-import { loadConfigText, resolveEntry } from '../../config/load.js';
+import { loadConfigText, resolveEntry, restoreSpec } from '../../config/load.js';
 import type { DesiredState } from '../../config/types.js';
 import { sandbox, type Sandbox } from './fixtures.js';
 
@@ -120,4 +120,13 @@ test('an entry that is not an object', async () => {
     const result = await resolveEntry('forward', entry, { state, existing: [] }, box.env());
     assert.equal(result.ok, false, JSON.stringify(entry));
   }
+});
+
+test('paths with a literal $ (written $$) survive being stored and read back', async () => {
+  const added = await resolveEntry('proxy', { name: 'p', unixSocket: '/tmp/a$$b.sock', www: '/srv/$$www', kubeconfig: ['/k/$$1'] }, { state: null, existing: [] }, box.env());
+  assert.ok(added.ok, JSON.stringify(added));
+  assert.deepEqual([added.spec.kind === 'proxy' && added.spec.unixSocket, added.spec.kind === 'proxy' && added.spec.www, added.spec.kubeconfig], ['/tmp/a$b.sock', '/srv/$www', ['/k/$1']]);
+  const restored = restoreSpec(JSON.parse(JSON.stringify(added.spec)), box.env());
+  assert.ok(restored.ok, JSON.stringify(restored));
+  assert.deepEqual(restored.spec, added.spec);
 });
