@@ -8,7 +8,7 @@ import { Duplex } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { KportError } from '../../daemon/api/errors.js';
-import { dataHeader, goAway, ping, rstStream, synReply, synStream } from '../../daemon/kube/transport/spdy/framer.js';
+import { dataHeader, goAway, headersFrame, ping, rstStream, synReply, synStream } from '../../daemon/kube/transport/spdy/framer.js';
 import { HeaderEncoder } from '../../daemon/kube/transport/spdy/headers.js';
 import { PortForwardStream, STREAM_BUFFER_MAX } from '../../daemon/kube/transport/spdy/portforward.js';
 import { SpdySession } from '../../daemon/kube/transport/spdy/session.js';
@@ -28,6 +28,19 @@ describe('SPDY client session', () => {
     peer.send(Buffer.concat([synReply(1, enc.encode({})), synReply(3, enc.encode({})), dataHeader(3, 5), Buffer.from('hello'), dataHeader(1, 0, true), dataHeader(3, 0, true)]));
     assert.equal(await done, 'end');
     assert.equal(Buffer.concat(chunks).toString(), 'hello');
+    session.destroy(new KportError('SHUTTING_DOWN', 'test over'));
+  });
+
+  test('a HEADERS frame with FIN ends its stream as a DATA frame with FIN does', async () => {
+    const { session, peer } = scripted();
+    const s = new PortForwardStream(session, 80, 0); // error stream 1, data stream 3
+    const chunks: Buffer[] = [];
+    s.on('data', (c: Buffer) => chunks.push(c));
+    const done = outcome(s);
+    const server = new HeaderEncoder(); // this session's own compression stream
+    peer.send(Buffer.concat([synReply(1, server.encode({})), synReply(3, server.encode({})), dataHeader(3, 2), Buffer.from('hi'), headersFrame(1, server.encode({}), true), headersFrame(3, server.encode({}), true)]));
+    assert.equal(await done, 'end');
+    assert.equal(Buffer.concat(chunks).toString(), 'hi');
     session.destroy(new KportError('SHUTTING_DOWN', 'test over'));
   });
 

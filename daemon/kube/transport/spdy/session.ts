@@ -250,10 +250,15 @@ export class SpdySession extends EventEmitter implements StreamOwner {
         // The server never opens streams in port-forward; refuse rather than track one.
         this.answer(rstStream(f.streamId, RstStatus.REFUSED_STREAM));
         return;
-      case 'headers':
+      case 'headers': {
+        // No use for trailing headers; their FIN still ends the stream's incoming side.
+        const s = this.streams.get(f.streamId);
+        if (s && !s.remoteFin && f.fin) this.remoteFin(s);
+        return;
+      }
       case 'window_update':
       case 'unknown':
-        // No flow control (spdystream has none) and no use for trailing headers.
+        // No flow control (spdystream has none).
         return;
     }
   }
