@@ -208,6 +208,11 @@ export class GatewaySession implements Session {
 
   /** Resolves the request's destination and opens a stream to one of its ready pods. */
   private async connect(conn: Connection, request: GatewayRequest): Promise<PodStream | KportError> {
+    // Bound, but with no client for the context (its kubeconfig failed): the refusal says why.
+    if (this.pool === null || this.client === null) {
+      const why = this.core.status().lastError;
+      return new KportError(why?.code ?? 'INTERNAL', why?.message ?? 'the gateway has no client for its context');
+    }
     const dest = parseDestination(request.host, this.spec);
     if (dest instanceof KportError) return dest;
     const named = dest.kind === 'ip' ? await this.findIp(dest.ip, conn.gone.signal) : dest;
@@ -217,11 +222,11 @@ export class GatewaySession implements Session {
       return new KportError('FORBIDDEN', `namespace "${named.namespace}" is not one this gateway may reach (namespaces: ${allowed.join(', ')})`);
     }
     if (conn.closed) return GONE;
-    const use = this.pool!.use(named.namespace);
+    const use = this.pool.use(named.namespace);
     if (use instanceof KportError) return use;
     conn.use = use;
     conn.namespace = named.namespace;
-    const verdict = await portForwardVerdict(this.client!, named.namespace, this.spec.transport);
+    const verdict = await portForwardVerdict(this.client, named.namespace, this.spec.transport);
     if (verdict !== 'allowed') return verdict;
     return this.dial(conn, named, request.port, use.cache);
   }

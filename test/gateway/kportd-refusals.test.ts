@@ -3,6 +3,8 @@
  * or HTTP status that fits, a one-line body naming the cause, and the same cause as the session's last error.
  */
 import assert from 'node:assert/strict';
+import { copyFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RpcClient } from '../../client/rpc.js';
 import type { SimCluster } from '../cluster/cluster.js';
@@ -108,6 +110,22 @@ describe('gateway refusals through a real kportd', () => {
       assert.equal(reply, 2);
     } finally {
       await k.ok('remove', 'viewer');
+    }
+  });
+
+  test('a kubeconfig gone by the time the gateway starts: it is failed, and its connections are refused saying so', async () => {
+    const kubeconfig = join(k.dir, 'gone.kubeconfig');
+    copyFileSync(cluster.kubeconfigPath, kubeconfig);
+    await k.ok('gateway', 'gone', '--kubeconfig', kubeconfig, '--port', '0', '--ephemeral');
+    try {
+      rmSync(kubeconfig);
+      await k.ok('restart', 'gone');
+      await waitUntil(async () => (await rpc.call('session.get', { name: 'gone' })).state === 'failed', 'the gateway to fail');
+      const s = await rpc.call('session.get', { name: 'gone' });
+      assert.equal(s.lastError?.code, 'KUBECONFIG');
+      assert.deepEqual(await proxyGet(s.listeners[0]!.port, 'http://web:80/'), { status: 502, body: `kport gateway: ${s.lastError!.message} (KUBECONFIG)\n` });
+    } finally {
+      await k.ok('remove', 'gone');
     }
   });
 
