@@ -1,10 +1,10 @@
 /**
  * A context's credentials and TLS settings, as kubectl applies them: CA, client certificate,
- * server name and skip-verify from the cluster and user; then a bearer token or basic auth, or
- * a token file (read again each time the credentials are renewed: a rotated token is picked up), or an authenticator from
- * @kubernetes/client-node — exec plugins (with their credential cache and refresh) and
- * auth-provider token files always, the legacy oidc/azure/gcp auth-providers loaded only when a
- * user names one.
+ * server name and skip-verify from the cluster and user; then a bearer token or basic auth, or a
+ * token file (read again each time the credentials are renewed: a rotated token is picked up), or
+ * an authenticator from @kubernetes/client-node — exec plugins (with their credential cache and
+ * refresh) and auth-provider token files always, the legacy oidc/azure/gcp auth-providers loaded
+ * only when a user names one.
  */
 import type { Authenticator } from '@kubernetes/client-node/dist/auth.js';
 import type { Cluster } from '@kubernetes/client-node/dist/config_types.js';

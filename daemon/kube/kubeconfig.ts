@@ -54,7 +54,7 @@ function readFile(file: string): KubeconfigFile {
     if (!user || typeof user !== 'object') return entry;
     const { 'token-file': older, ...rest } = user;
     const path = typeof user.tokenFile === 'string' && user.tokenFile ? user.tokenFile : older;
-    if (typeof path === 'string' && path) tokenFiles.set(name, path);
+    if (typeof path === 'string' && path && !tokenFiles.has(name)) tokenFiles.set(name, path); // the first entry of a name wins, as in firstByName
     return { ...(entry as object), user: rest };
   });
   return {

@@ -30,7 +30,7 @@ interface Compiled {
 /**
  * A rule of literal text joined by `.*`, either end anchored or not (every default is one), as a linear-time test
  * with Go's meaning of `.`: anything but a newline. JavaScript's backtracking engine takes quadratic time on such
- * rules (`^/api/.*\/pods/.*\/exec` against a 16 KB path of `/pods/` segments: ~70 ms of the event loop per
+ * rules (`^/api/.*\/pods/.*\/exec` against a 16 KB path of `/pods/` segments: 0.1 s of the event loop per
  * request), where kubectl's RE2 is linear. Null for any other rule.
  */
 function literalRule(source: string): ((value: string) => boolean) | null {
@@ -74,8 +74,10 @@ function literalRule(source: string): ((value: string) => boolean) | null {
 
 function compile(sources: readonly string[]): Compiled[] {
   return sources.map((source) => {
+    const literal = literalRule(source);
+    if (literal) return { source, test: literal };
     const re = new RegExp(source);
-    return { source, test: literalRule(source) ?? ((value) => re.test(value)) };
+    return { source, test: (value) => re.test(value) };
   });
 }
 
