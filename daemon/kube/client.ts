@@ -29,6 +29,8 @@ export interface Transport {
 export interface ConnectOptions extends Transport {
   agent: HttpAgent;
   headers: Record<string, string>;
+  /** Which renewal of the context's credentials these are (see KubeClient.invalidateCredentials). */
+  renewal: number;
 }
 
 /**
@@ -83,6 +85,8 @@ export class KubeClient {
   private poolKey = '';
   private cached: Promise<ConnectOptions> | null = null;
   private cachedAt = 0;
+  /** How many times a 401 has renewed the credentials. */
+  private renewal = 0;
   /** GETs in flight, by what they ask: identical ones share one request (sharedGet). */
   private readonly gets = new Map<string, SharedGet>();
   /** Turns for one-shot requests (ONE_SHOT_TURNS). */
@@ -129,8 +133,14 @@ export class KubeClient {
     return this.cached;
   }
 
-  /** Forgets reused credentials and re-reads the user from the kubeconfig (the API server answered 401). */
-  invalidateCredentials(): void {
+  /**
+   * Forgets reused credentials and re-reads the user from the kubeconfig (the API server answered 401 to a
+   * request sent with renewal `renewal` of them). A 401 to credentials renewed since is stale news: under load,
+   * every request in flight would otherwise renew them again, an exec plugin run each.
+   */
+  invalidateCredentials(renewal: number): void {
+    if (renewal !== this.renewal) return;
+    this.renewal++;
     this.cached = null;
     this.access.forget();
     try {
@@ -143,6 +153,7 @@ export class KubeClient {
   }
 
   private async fetchConnectOptions(): Promise<ConnectOptions> {
+    const renewal = this.renewal;
     const { headers, ...tls } = await this.credentials.get();
     const key = [tls.ca, tls.cert, tls.key, tls.servername, tls.rejectUnauthorized].map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : String(v))).join('|');
     if (!this.agent || !this.transport || key !== this.agentKey) {
@@ -152,7 +163,7 @@ export class KubeClient {
       this.agent = await this.makeAgent(this.transport);
       this.agentKey = key;
     }
-    return { agent: this.agent, headers, ...this.transport };
+    return { agent: this.agent, headers, renewal, ...this.transport };
   }
 
   /**
@@ -197,7 +208,7 @@ export class KubeClient {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c.length + body.length < 65_536 ? c : ''));
-        if (status === 401) this.invalidateCredentials();
+        if (status === 401) this.invalidateCredentials(opts.renewal);
         res.on('end', () => reject(statusError(status, body, this.server.origin, spec.codes)));
         res.on('error', (err) => reject(networkError(err, this.server.origin)));
       });

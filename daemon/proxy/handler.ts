@@ -36,8 +36,6 @@ export interface Handled extends RelayOutcome {
   path: string;
   /** True when the API server answered (any status): it is reachable. */
   reached: boolean;
-  /** True when kport's credentials went with it: the client sent no Authorization of its own. */
-  kportCredentials: boolean;
   /** Why the filter refused the request, when it did. */
   rejected: string | null;
 }
@@ -71,7 +69,7 @@ function decide(req: IncomingMessage, rules: ProxyRules): { decision: Decision; 
 }
 
 function handled(req: IncomingMessage, path: string, status: number, rejected: string | null = null): Handled {
-  return { method: req.method ?? '', path, status, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null, reached: false, kportCredentials: false, rejected };
+  return { method: req.method ?? '', path, status, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null, renewal: null, reached: false, rejected };
 }
 
 /**
@@ -79,8 +77,9 @@ function handled(req: IncomingMessage, path: string, status: number, rejected: s
  * writes to as it goes) measured ~5 µs of CPU per request.
  */
 function relayed(req: IncomingMessage, path: string, o: RelayOutcome): Handled {
-  const kportCredentials = req.headers.authorization === undefined;
-  return { method: req.method ?? '', path, status: o.status, bytesIn: o.bytesIn, bytesOut: o.bytesOut, unreachable: o.unreachable, broken: o.broken, reached: o.unreachable === null, kportCredentials, rejected: null };
+  // A client that sends its own Authorization keeps it: kport's credentials did not go with the request.
+  const renewal = req.headers.authorization === undefined ? o.renewal : null;
+  return { method: req.method ?? '', path, status: o.status, bytesIn: o.bytesIn, bytesOut: o.bytesOut, unreachable: o.unreachable, broken: o.broken, renewal, reached: o.unreachable === null, rejected: null };
 }
 
 /** Handles a normal request; `done` is told how it ended (a callback: the relay's hot path makes no promise for it). */

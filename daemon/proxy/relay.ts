@@ -39,13 +39,14 @@ function requestHead(method: string, path: string, host: string, headers: Outgoi
  * once, when the response has ended one way or another.
  */
 export async function relay(req: IncomingMessage, res: ServerResponse, upstream: Upstream, rawPath: string, search: string, meter: Meter, done: (outcome: RelayOutcome) => void): Promise<void> {
-  const outcome: RelayOutcome = { status: 0, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null };
+  const outcome: RelayOutcome = { status: 0, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null, renewal: null };
   const body = hasBody(req);
   const chunked = body && req.headers['transfer-encoding'] !== undefined;
   let pool: ConnectionPool;
   let head: string;
   try {
     const opts = await upstream.connectOptions();
+    outcome.renewal = opts.renewal;
     pool = await upstream.connections();
     const headers = requestHeaders(req.headers, { credentials: opts.headers, clientIp: req.socket.remoteAddress, upgrade: false });
     head = requestHead(req.method ?? 'GET', destination(upstream.server, rawPath, search).path, upstream.server.host, headers, chunked);

@@ -266,7 +266,7 @@ export class ProxySession implements Session {
     }
     if (!this.running) return;
     // Only a 401 to kport's own credentials says they are stale; one to the client's token is the client's.
-    if (h.reached && h.status === 401 && h.kportCredentials) this.client?.invalidateCredentials();
+    if (h.reached && h.status === 401 && h.renewal !== null) this.client?.invalidateCredentials(h.renewal);
     if (h.unreachable) this.upstreamDown(h.unreachable, true);
     else if (h.broken) this.scheduleProbe(0);
     else if (h.reached && this.core.state !== 'ready') this.upstreamUp();

@@ -41,7 +41,7 @@ function splice(client: Duplex, server: Duplex, outcome: RelayOutcome, meter: Me
 
 /** Relays one Upgrade request; resolves when both connections are closed. */
 export async function relayUpgrade(req: IncomingMessage, socket: Duplex, head0: Buffer, upstream: Upstream, rawPath: string, search: string, meter: Meter): Promise<RelayOutcome> {
-  const outcome: RelayOutcome = { status: 0, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null };
+  const outcome: RelayOutcome = { status: 0, bytesIn: 0, bytesOut: 0, unreachable: null, broken: null, renewal: null };
   // The HTTP server stops watching this socket once it is an upgrade: errors are ours to catch from here on.
   socket.on('error', () => socket.destroy());
   const fail = (err: KportError) => {
@@ -53,6 +53,7 @@ export async function relayUpgrade(req: IncomingMessage, socket: Duplex, head0: 
   const out = await outgoing(req, upstream, rawPath, search, true);
   if (out instanceof KportError) return fail(out);
   const { server } = out;
+  outcome.renewal = out.renewal;
   return new Promise<RelayOutcome>((resolve) => {
     let upReq: ClientRequest;
     try {

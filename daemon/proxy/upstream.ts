@@ -20,8 +20,8 @@ export interface Upstream {
   readonly server: URL;
   /** Current credentials and TLS settings for one request. */
   connectOptions(): Promise<ConnectOptions>;
-  /** Drops reused credentials (after a 401). */
-  invalidateCredentials(): void;
+  /** Drops reused credentials of that renewal (after a 401 to them). */
+  invalidateCredentials(renewal: number): void;
   /** The kept-alive connections plain requests go through (a KubeClient's, with the context's TLS). */
   connections(): Promise<ConnectionPool>;
 }
@@ -56,6 +56,8 @@ export interface RelayOutcome {
   unreachable: KportError | null;
   /** Set when the API server's response broke off midway (it went away during a watch, say). */
   broken: KportError | null;
+  /** The renewal of the context's credentials the request went with; null when it went with none. */
+  renewal: number | null;
 }
 
 /** Where one request goes: the API server's address and `rawPath` + `search` joined to its own path prefix. */
@@ -101,6 +103,8 @@ export function upstreamError(err: unknown, server: string): KportError {
 /** One request on its way to the API server: who it is for (in messages) and how to send it (again). */
 export interface Outgoing {
   server: string;
+  /** The renewal of the context's credentials it goes with. */
+  renewal: number;
   /** Sends the request, with the connect-time limit; may be called again to replay it. */
   start(): ClientRequest;
 }
@@ -118,10 +122,11 @@ export async function outgoing(req: IncomingMessage, upstream: Upstream, rawPath
   }
   const { https, ...to } = destination(upstream.server, rawPath, search);
   const headers = requestHeaders(req.headers, { credentials: opts.headers, clientIp: req.socket.remoteAddress, upgrade });
-  const { headers: _credentials, ...tls } = opts;
+  const { headers: _credentials, renewal, ...tls } = opts;
   const open = https ? httpsRequest : request;
   return {
     server: upstream.server.origin,
+    renewal,
     start: () => {
       const upReq = open({ ...tls, ...to, method: req.method, headers });
       limitConnectTime(upReq);

@@ -81,7 +81,7 @@ describe('KubeClient credentials', () => {
       try {
         assert.equal((await client.request<{ kind: string }>('/api/v1/namespaces')).kind, 'NamespaceList', key);
         writeFileSync(join(dir, 'sa-token'), 'revoked\n');
-        client.invalidateCredentials();
+        client.invalidateCredentials((await client.connectOptions()).renewal);
         await assert.rejects(client.request('/api/v1/namespaces'), (err: Error & { code: string }) => err.code === 'UNAUTHORIZED');
       } finally {
         client.close();
@@ -111,6 +111,22 @@ describe('KubeClient credentials', () => {
         assert.equal(err.message, 'credentials for user "exec" failed: the exec plugin printed something other than an ExecCredential (JSON)');
         return true;
       });
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a 401 to credentials renewed since renews them no more: one plugin run per renewal, not per request', async () => {
+    const client = new KubeClient(loadContext([kubeconfig], null));
+    try {
+      const stale = await client.connectOptions();
+      client.invalidateCredentials(stale.renewal); // the first 401 to them
+      const fresh = await client.connectOptions();
+      assert.notEqual(fresh.renewal, stale.renewal);
+      const before = runs();
+      for (let i = 0; i < 5; i++) client.invalidateCredentials(stale.renewal); // the 401s of requests still in flight
+      assert.equal(await client.connectOptions(), fresh);
+      assert.equal(runs(), before, 'the plugin did not run again');
     } finally {
       client.close();
     }

@@ -63,7 +63,7 @@ before(async () => {
   api = createServer(serve);
   await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
   const server = new URL(`http://127.0.0.1:${(api.address() as AddressInfo).port}`);
-  const upstream: Upstream = { server, connectOptions: async () => ({ agent: new Agent(), headers: {}, secureContext: createSecureContext() }), invalidateCredentials: () => {}, connections: async () => pool };
+  const upstream: Upstream = { server, connectOptions: async () => ({ agent: new Agent(), headers: {}, secureContext: createSecureContext(), renewal: 0 }), invalidateCredentials: () => {}, connections: async () => pool };
   pool = new ConnectionPool(tcpOpener(server));
   const meter = { bytesIn: 0, bytesOut: 0 };
   proxy = createHttpServer((req, res) => void relay(req, res, upstream, req.url!, '', meter, () => {}));

@@ -35,7 +35,7 @@ before(async () => {
   });
   const server = new URL(await listen(api));
   const pool = new ConnectionPool(tcpOpener(server));
-  const upstream: Upstream = { server, connectOptions: async () => ({ agent, headers: { Authorization: 'Bearer fake' }, secureContext: createSecureContext() }), invalidateCredentials: () => {}, connections: async () => pool };
+  const upstream: Upstream = { server, connectOptions: async () => ({ agent, headers: { Authorization: 'Bearer fake' }, secureContext: createSecureContext(), renewal: 0 }), invalidateCredentials: () => {}, connections: async () => pool };
   const meter = { bytesIn: 0, bytesOut: 0 };
   proxy = createServer((req, res) => void relay(req, res, upstream, req.url!, '', meter, () => {}));
   proxyUrl = await listen(proxy);

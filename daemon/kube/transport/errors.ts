@@ -23,9 +23,9 @@ function podNotFound(body: string): boolean {
   }
 }
 
-/** Maps a failed upgrade's HTTP answer for `target` (forgetting credentials on 401). */
-export function upgradeError(client: KubeClient, target: PodPort, status: number, body: string): ApiStatusError {
-  if (status === 401) client.invalidateCredentials();
+/** Maps a failed upgrade's HTTP answer for `target` (forgetting credentials of `renewal` on 401). */
+export function upgradeError(client: KubeClient, renewal: number, target: PodPort, status: number, body: string): ApiStatusError {
+  if (status === 401) client.invalidateCredentials(renewal);
   const server = client.server.origin;
   const err = statusError(status, body, server, { notFound: 'TARGET_NOT_FOUND', badRequest: 'POD_NOT_RUNNING' });
   if (status === 404 && podNotFound(body)) return err;

@@ -60,7 +60,7 @@ async function upgradeOnce(client: KubeClient, target: PodPort, signal?: AbortSi
       if (head.length > 0) socket.unshift(head);
       resolve(socket);
     });
-    req.on('response', (res: IncomingMessage) => readBody(res, (body) => reject(upgradeError(client, target, res.statusCode ?? 0, body))));
+    req.on('response', (res: IncomingMessage) => readBody(res, (body) => reject(upgradeError(client, opts.renewal, target, res.statusCode ?? 0, body))));
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer to the upgrade within ${HANDSHAKE_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (signal?.aborted) return reject(new KportError('API_UNREACHABLE', 'dial cancelled'));

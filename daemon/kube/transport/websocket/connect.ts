@@ -71,7 +71,7 @@ export async function connectWebSocket(client: KubeClient, target: PodPort, prot
       ws.pause();
       settle(ws.protocol === alias ? null : new KportError('STREAM_REFUSED', `the API server ${server} did not agree to ${protocol} (got "${ws.protocol}")`));
     });
-    ws.once('unexpected-response', (_req, res: IncomingMessage) => readBody(res, (body) => settle(upgradeError(client, target, res.statusCode ?? 0, body))));
+    ws.once('unexpected-response', (_req, res: IncomingMessage) => readBody(res, (body) => settle(upgradeError(client, opts.renewal, target, res.statusCode ?? 0, body))));
     // After a settled failure ws may still report the terminated handshake: ignore it.
     ws.on('error', (err) => settle(networkError(err, server)));
   });
