@@ -195,7 +195,7 @@ test('FrameReader: arbitrary and mutated bytes, in any chunks, give the same fra
 
 /**
  * The DATA each connection can have received, and whether its error stream carried text, from the well-formed
- * frames alone: payloads on its data stream until a FIN or a reset there.
+ * frames alone: payloads on its data stream until a FIN (on DATA, SYN_REPLY or HEADERS) or a reset there.
  */
 function expected(frames: readonly ServerFrame[], pairs: number): { data: Buffer; errorText: string }[] {
   const finished = new Set<number>();
@@ -203,7 +203,7 @@ function expected(frames: readonly ServerFrame[], pairs: number): { data: Buffer
   for (const f of frames) {
     if (!('streamId' in f) || finished.has(f.streamId)) continue;
     if (f.type === 'data') data.set(f.streamId, [...(data.get(f.streamId) ?? []), Buffer.from(f.payload)]);
-    if (f.type === 'rst_stream' || ((f.type === 'data' || f.type === 'syn_reply') && f.fin)) finished.add(f.streamId);
+    if (f.type === 'rst_stream' || ((f.type === 'data' || f.type === 'syn_reply' || f.type === 'headers') && f.fin)) finished.add(f.streamId);
   }
   return Array.from({ length: pairs }, (_, k) => ({
     data: Buffer.concat(data.get(dataId(k)) ?? []),
