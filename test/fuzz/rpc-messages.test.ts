@@ -247,7 +247,8 @@ test('every message to a real kportd is answered as JSON-RPC 2.0 says, and the d
         // Answers, not notifications of a subscription a frame may have made.
         const answers = () => rpc.messages.filter((m) => !(isObject(m) && Object.hasOwn(m, 'method')));
         const count = expected.filter((e) => !('none' in e)).length;
-        await rpc.until(() => answers().length >= count, `${count} answers`, 10_000);
+        // A session.wait of db with no timeoutMs waits up to its default 30 s, when an earlier run disabled db.
+        await rpc.until(() => answers().length >= count, `${count} answers`, 40_000);
         // Anything still to come for these frames would arrive before the answer to a call sent after them.
         rpc.send(JSON.stringify({ jsonrpc: '2.0', method: 'daemon.status', id: SENTINEL }));
         await rpc.until(() => answers().some((a) => isObject(a) && a.id === SENTINEL), 'the daemon.status sent after the frames');
