@@ -64,12 +64,8 @@ export function pipe(socket: Socket, stream: PodStream, counters: PipeCounters):
 
   const resumeSocket = () => socket.resume();
   const resumeStream = () => stream.resume();
-  let localEnded = false;
   // The local side is done sending: say so to the pod, and keep reading its reply.
-  const socketOnEnd = () => {
-    localEnded = true;
-    stream.end();
-  };
+  const socketOnEnd = () => stream.end();
   // The pod is done sending: FIN to the local side, which may still send.
   const streamOnEnd = () => socket.end();
   // Nothing more can pass once the stream is closed: flush what the socket holds, then close it.
@@ -78,7 +74,7 @@ export function pipe(socket: Socket, stream: PodStream, counters: PipeCounters):
   // A local side that closed after its FIN is done only once what it sent has reached the pod
   // (the pod may have sent its own FIN first and the socket closed with the upload still queued).
   const socketOnClose = (hadError: boolean) => {
-    if (hadError || !localEnded || stream.writableFinished || stream.destroyed) return finish(null);
+    if (hadError || !socket.readableEnded || stream.writableFinished || stream.destroyed) return finish(null);
     const settle = () => finish(null);
     stream.once('finish', settle);
     stream.once('close', settle);
